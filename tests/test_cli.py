@@ -44,6 +44,17 @@ def test_upgrade_applies_the_committed_history(project):
     assert project.version() == [HEAD]
 
 
+def test_the_email_backfill_reports_its_progress(project):
+    assert_ok(project.manage("db", "upgrade", REVISIONS[0]))
+    with project.engine() as engine, engine.begin() as connection:
+        for n in range(1, 101):
+            connection.exec_driver_sql(
+                "INSERT INTO users (id, name) VALUES ({}, 'n')".format(n * 1000))
+    result = assert_ok(project.manage("db", "upgrade"))
+    assert "INFO  [alembic.revision.{}] email backfill: 100/100 rows, done".format(
+        REVISIONS[1]) in result.stderr
+
+
 def test_current_history_and_heads_describe_the_history(project):
     assert_ok(project.manage("db", "upgrade", REVISIONS[1]))
     current = assert_ok(project.manage("db", "current"))
