@@ -1,6 +1,8 @@
 # make run    set up the virtual environment, migrate the database, serve http://127.0.0.1:5000
 # make test   set up the virtual environment with the test tools and run the test suite
 # make smoke  the migration workflow on Python 3.8 and 3.13, both stacks where they run
+# make serve  the app under gunicorn (2 workers) on 127.0.0.1:8000
+# make bench  the benchmarks (bench/), QUICK=1 for a short run
 #
 # STACK=classic (the default): Flask 1.1 + Flask-Script, requirements.txt, in .venv
 # STACK=modern: Flask 3.1 + Flask-Script-NG, requirements-modern.txt, in .venv-modern
@@ -20,14 +22,26 @@ endif
 
 BIN := $(VENV)/bin
 
-.PHONY: run test smoke install install-dev clean
+.PHONY: run serve test smoke bench install install-dev install-bench clean
 
 run: install
 	$(BIN)/python manage.py db upgrade
 	$(BIN)/python manage.py runserver
 
+# The app under gunicorn, as in production: migrate, then serve with 2 workers.
+SERVE_BIND ?= 127.0.0.1:8000
+serve: install
+	$(BIN)/python manage.py db upgrade
+	$(BIN)/gunicorn --workers 2 --bind $(SERVE_BIND) --access-logfile - "app:create_app()"
+
 test: install-dev
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The benchmarks (bench/run.py): results in bench/results/. QUICK=1 for a short run.
+bench: install-bench
+	QUICK=$(QUICK) $(BIN)/python -m bench
+
+install-bench: $(VENV)/.installed-bench
 
 # The migration workflow on the oldest and newest supported Python, on each
 # stack that supports it (tests/smoke.py); SMOKE_PYTHONS="3.9 3.12" for others.
@@ -47,6 +61,10 @@ $(VENV)/.installed: $(REQUIREMENTS) | $(BIN)/python
 
 $(VENV)/.installed-dev: $(REQUIREMENTS) requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+$(VENV)/.installed-bench: $(REQUIREMENTS) bench/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -r bench/requirements.txt
 	touch $@ $(VENV)/.installed
 
 clean:

@@ -11,6 +11,7 @@ from tests.support import PROJECT_ROOT
 
 STACK_FILES = {"classic": "requirements.txt", "modern": "requirements-modern.txt"}
 DEV_FILE = "requirements-dev.txt"
+BENCH_FILE = "bench/requirements.txt"
 # What pip and venv bring along, pinned by neither file.
 TOOLING = {"pip", "setuptools", "wheel"}
 
@@ -43,7 +44,7 @@ def pins_here(names):
     return pins
 
 
-@pytest.mark.parametrize("name", list(STACK_FILES.values()) + [DEV_FILE])
+@pytest.mark.parametrize("name", list(STACK_FILES.values()) + [DEV_FILE, BENCH_FILE])
 def test_every_requirement_is_pinned_with_double_equals(name):
     for requirement in read_requirements(name):
         assert re.fullmatch(r"==[\w.]+", str(requirement.specifier)), requirement

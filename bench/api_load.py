@@ -1,0 +1,132 @@
+"""GET /api/users?limit=50 at the first page and at a deep page (`after=`
+near the end), over many users: latency must not grow with the depth; and
+requests per second served by gunicorn (2 workers) against `runserver`."""
+import http.client
+import socket
+import tempfile
+import threading
+import time
+
+from bench.measure import BIN, environment, execute_sql, manage, median, project_copy, run
+
+PAGE = 50
+TARGET_FLATNESS = 1.5  # the deep page at most this much slower than the first
+# Users 1..N at head, made by SQLite itself.
+LOAD = ("WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {n}) "
+        "INSERT INTO users (id, name, email) SELECT n, 'user ' || n, 'user' || n || "
+        "'@example.com' FROM seq")
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def get(port, path):
+    """Status of one GET on a new connection, as most clients do it."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+class Server:
+    """The app served by `args` on a free port, for the length of a block."""
+
+    def __init__(self, root, env, args):
+        import subprocess
+
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [arg.format(port=self.port) for arg in args], cwd=str(root), env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def __enter__(self):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if get(self.port, "/healthz") == 200:
+                    return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def gunicorn(root, env):
+    return Server(root, env, [str(BIN / "gunicorn"), "--workers", "2", "--bind",
+                              "127.0.0.1:{port}", "app:create_app()"])
+
+
+def runserver(root, env):
+    return Server(root, env, [str(BIN / "python"), "manage.py", "runserver", "-p", "{port}"])
+
+
+def latency(port, path, requests):
+    """Median and 95th percentile milliseconds of sequential GETs."""
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        assert get(port, path) == 200
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {"median_ms": median(times), "p95_ms": times[int(len(times) * 0.95) - 1]}
+
+
+def throughput(port, path, seconds, clients=8):
+    """Requests per second answered 200 by `clients` threads for `seconds`."""
+    done = []
+    stop = time.monotonic() + seconds
+
+    def client():
+        count = 0
+        while time.monotonic() < stop:
+            if get(port, path) == 200:
+                count += 1
+        done.append(count)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / (time.perf_counter() - started)
+
+
+def measure(sizes, requests, seconds, runs):
+    results = {"latency": {}, "throughput": {}}
+    with project_copy() as root, tempfile.TemporaryDirectory() as folder:
+        for users in sizes:
+            url = "sqlite:///{}/api-{}.db".format(folder, users)
+            env = environment(url)
+            run(manage(root, "db", "upgrade"), root, env)
+            execute_sql(url, LOAD.format(n=users))
+            first = "/api/users?limit={}".format(PAGE)
+            deep = "/api/users?limit={}&after={}".format(PAGE, users - PAGE - 10)
+            with gunicorn(root, env) as server:
+                latency(server.port, first, 20)  # warm both workers up
+                pages = {"first": [], "deep": []}
+                for _ in range(runs):
+                    pages["first"].append(latency(server.port, first, requests))
+                    pages["deep"].append(latency(server.port, deep, requests))
+            results["latency"][users] = {
+                page: {key: median([s[key] for s in samples]) for key in samples[0]}
+                for page, samples in pages.items()}
+        served = {"gunicorn (2 workers)": [], "runserver": []}
+        for _ in range(runs):
+            for label, start in (("gunicorn (2 workers)", gunicorn), ("runserver", runserver)):
+                with start(root, env) as server:
+                    served[label].append(throughput(server.port, first, seconds))
+        results["throughput"] = {label: median(values) for label, values in served.items()}
+        results["throughput_users"] = users
+    return results

@@ -1,0 +1,94 @@
+"""`make bench`: how fast the migration workflow and the app are.
+
+Every figure is the median of several runs and stands beside a reference
+measured in the same run: raw `alembic` for the CLI and long histories, the
+database driver alone for big tables, `runserver` for throughput. The results
+go to bench/results/<date>-<machine>.md and .png, and the table is printed.
+
+QUICK=1 runs small sizes, to show that everything works (CI runs it).
+BENCH_POSTGRESQL_URL and BENCH_MYSQL_URL name the servers (default: local);
+a server that does not answer is left out, and the results say so.
+"""
+import datetime
+import os
+import platform
+import re
+import sys
+import time
+from importlib import metadata
+
+from bench import api_load, big_tables, cli_latency, long_history, report
+from bench.measure import ROOT, Backend
+
+FULL = {
+    "cli_runs": 10,
+    "history_lengths": [100, 250, 500], "history_runs": 3,
+    "table_sizes": [10 ** 4, 10 ** 5, 10 ** 6], "table_runs": 3,
+    "api_sizes": [10 ** 4, 10 ** 6], "api_requests": 200, "api_seconds": 5, "api_runs": 3,
+}
+QUICK = {
+    "cli_runs": 3,
+    "history_lengths": [20, 40, 80], "history_runs": 3,
+    "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
+    "api_sizes": [10 ** 3, 10 ** 4], "api_requests": 30, "api_seconds": 1, "api_runs": 3,
+}
+PACKAGES = ("Flask", "Werkzeug", "Flask-Script", "Flask-Script-NG", "Flask-Migrate",
+            "alembic", "SQLAlchemy", "Flask-SQLAlchemy", "gunicorn")
+
+
+def stack():
+    versions = []
+    for package in PACKAGES:
+        try:
+            versions.append("{} {}".format(package, metadata.version(package)))
+        except metadata.PackageNotFoundError:
+            continue
+    name = "classic" if metadata.version("Flask").startswith("1.") else "modern"
+    return "{} ({})".format(name, ", ".join(versions))
+
+
+def section(name, function, *args):
+    started = time.monotonic()
+    print("running {} ...".format(name), file=sys.stderr, flush=True)
+    result = function(*args)
+    print("  {} took {:.0f}s".format(name, time.monotonic() - started), file=sys.stderr)
+    return result
+
+
+def main():
+    quick = os.environ.get("QUICK") == "1"
+    settings = QUICK if quick else FULL
+    started = time.monotonic()
+    backends = [Backend(name) for name in ("sqlite", "postgresql", "mysql")]
+    results = {"about": {
+        "stack": stack(),
+        "Python": platform.python_version(),
+        "databases": "; ".join(backend.version or "{}: not available ({})".format(
+            backend.name, backend.problem) for backend in backends),
+        "machine": "{}, {} CPUs".format(platform.machine(), os.cpu_count()),
+        "runs per figure": "median of {} (CLI: {})".format(
+            settings["table_runs"], settings["cli_runs"]),
+        "mode": "QUICK=1 (small sizes)" if quick else "full",
+    }}
+    results["cli"] = section("CLI latency", cli_latency.measure, settings["cli_runs"])
+    results["history"] = section("long history", long_history.measure,
+                                 settings["history_lengths"], settings["history_runs"])
+    results["tables"] = section("big tables", big_tables.measure, backends,
+                                settings["table_sizes"], settings["table_runs"])
+    results["api"] = section("API", api_load.measure, settings["api_sizes"],
+                             settings["api_requests"], settings["api_seconds"],
+                             settings["api_runs"])
+    results["about"]["duration"] = "{:.0f}s".format(time.monotonic() - started)
+
+    today = datetime.date.today().isoformat()
+    machine = re.sub(r"[^A-Za-z0-9-]+", "-", platform.node()).strip("-") or "machine"
+    name = "{}-{}{}".format(today, machine, "-quick" if quick else "")
+    folder = ROOT / "bench" / "results"
+    folder.mkdir(exist_ok=True)
+    report.plot(results, folder / (name + ".png"))
+    text = report.markdown(results, "Benchmarks: {} on {}".format(today, machine),
+                           name + ".png")
+    (folder / (name + ".md")).write_text(text)
+    print(text)
+    print("written: bench/results/{}.md and .png".format(name), file=sys.stderr)
+    return 0
