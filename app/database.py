@@ -115,16 +115,19 @@ def is_missing_database(error, url):
     return False
 
 
-# SQLite's CURRENT_TIMESTAMP is UTC already.
-UTC_SESSION = {
+# What each new connection runs first. Time in UTC (SQLite's
+# CURRENT_TIMESTAMP is UTC already); on MySQL also full UTF-8: Flask-
+# SQLAlchemy 2.5 connects with charset=utf8, which is utf8mb3 and refuses
+# emoji and every other character outside the BMP.
+SESSION_SETUP = {
     "postgresql": "SET TIME ZONE 'UTC'",
-    "mysql": "SET time_zone = '+00:00'",
+    "mysql": "SET NAMES utf8mb4, time_zone = '+00:00'",
 }
 
 
 def configure_engine(engine):
-    """Make every connection of `engine` keep time in UTC and, on SQLite, run
-    DDL inside real transactions.
+    """Make every connection of `engine` keep time in UTC (and speak utf8mb4
+    on MySQL) and, on SQLite, run DDL inside real transactions.
 
     Python's sqlite3 driver opens transactions only before INSERT, UPDATE and
     DELETE, so a failing migration would leave its earlier DDL applied. With
@@ -139,7 +142,7 @@ def configure_engine(engine):
             dbapi_connection.isolation_level = None
         else:
             cursor = dbapi_connection.cursor()
-            cursor.execute(UTC_SESSION[backend])
+            cursor.execute(SESSION_SETUP[backend])
             cursor.close()
 
     if backend == "sqlite":

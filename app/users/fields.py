@@ -30,8 +30,10 @@ def clean_name(value):
 
 def clean_email(value):
     # Lower case, so uniqueness means the same on every database (MySQL
-    # compares case-insensitively, PostgreSQL and SQLite do not).
-    text = _clean_text("email", value, EMAIL_MAX).lower()
+    # compares case-insensitively, PostgreSQL and SQLite do not); before the
+    # length check, since lowering can lengthen ("İ" becomes two characters).
+    text = _clean_text("email", value.lower() if isinstance(value, str) else value,
+                       EMAIL_MAX)
     if not EMAIL_PATTERN.fullmatch(text):
         raise FieldError("email", "email must look like name@example.com")
     return text
