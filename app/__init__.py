@@ -8,6 +8,7 @@ from flask import Flask
 from .config import ConfigError, config_class, database_binds, database_url, secret_key
 from .database import bind_engines, configure_engine
 from .extensions import csrf, db, migrate
+from .request_limits import LimitedRequest
 from .security import register_security_headers
 
 # The migration repository sits beside the app package, whatever the current
@@ -23,6 +24,7 @@ def create_app(config_name=None, settings=None):
     tests use it.
     """
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = LimitedRequest
     configuration = config_class(config_name or os.environ.get("FLASK_CONFIG") or "default")
     app.config.from_object(configuration)
     os.makedirs(app.instance_path, exist_ok=True)

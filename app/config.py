@@ -26,8 +26,17 @@ class Config:
     SECRET_KEY = None
     SECRET_KEY_REQUIRED = False
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    # Requests with a larger body get 413 before anything reads them.
+    # Requests with a larger body get 413 before anything reads them (a body
+    # sent chunked, without a length, as soon as it grows past this).
     MAX_CONTENT_LENGTH = 1024 * 1024
+    # Form fields held in memory while a form is parsed; more gets 413.
+    # Werkzeug 1.0.1 has no such cap of its own (app/request_limits.py).
+    MAX_FORM_MEMORY_SIZE = 500 * 1024
+    # The session cookie (CSRF tokens, flash messages): out of reach of
+    # scripts, and not sent with cross-site posts.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
     USERS_PER_PAGE = 20
     API_PAGE_SIZE = 20
     API_MAX_PAGE_SIZE = 100
@@ -47,9 +56,11 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """For a deployed app: SECRET_KEY must come from the environment."""
+    """For a deployed app: SECRET_KEY must come from the environment, and
+    the app is reached over HTTPS (the session cookie is sent only there)."""
 
     SECRET_KEY_REQUIRED = True
+    SESSION_COOKIE_SECURE = True
 
 
 CONFIGS = {

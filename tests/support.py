@@ -1,5 +1,6 @@
 """Helpers for the tests: a project copy driven through manage.py, and small
 readers of HTML, stderr and the migration history."""
+import io
 import os
 import re
 import socket
@@ -175,3 +176,67 @@ def wait_for_server(url, process, seconds=20):
         except OSError:
             time.sleep(0.1)
     raise AssertionError("no answer from {} in {}s".format(url, seconds))
+
+
+# How each server the tests start is launched, on a given port.
+SERVER_COMMANDS = {
+    "runserver": lambda port: [sys.executable, "manage.py", "runserver", "-p", str(port)],
+    "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "--workers", "2",
+                              "--bind", "127.0.0.1:{}".format(port), "app:create_app()"],
+}
+
+
+@contextmanager
+def running_server(project, kind="runserver", env=None):
+    """Serve `project` with `kind` (runserver or gunicorn) on a free port and
+    yield its base URL; stop it afterwards. What the server prints goes to a
+    log file beside the project, so a busy server never blocks on a pipe."""
+    port = free_port()
+    log_path = project.root.parent / "{}-{}.log".format(kind, port)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(SERVER_COMMANDS[kind](port), cwd=str(project.root),
+                                   env=project.environment(env), stdout=log,
+                                   stderr=subprocess.STDOUT)
+    base = "http://127.0.0.1:{}".format(port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise AssertionError("{} exited: {}".format(kind, log_path.read_text()))
+            try:
+                get(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("{} did not answer in 30s: {}".format(
+                        kind, log_path.read_text())) from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def post_chunked(app, path, body, content_type, cookie=None):
+    """POST `body` to `app` in-process as a chunked request: no Content-Length
+    and wsgi.input_terminated set, as gunicorn and runserver pass a chunked
+    body on. (The test client would compute a Content-Length.) Returns the
+    status code."""
+    from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+    environ = EnvironBuilder(path=path, method="POST", input_stream=io.BytesIO(body),
+                             content_type=content_type).get_environ()
+    del environ["CONTENT_LENGTH"]
+    environ["wsgi.input_terminated"] = True
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    app_iter, status, _ = run_wsgi_app(app, environ)
+    try:
+        b"".join(app_iter)
+    finally:
+        getattr(app_iter, "close", lambda: None)()
+    return int(status.split()[0])
