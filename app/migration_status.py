@@ -4,6 +4,7 @@ from collections import namedtuple
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 UPGRADE_COMMAND = "python manage.py db upgrade"
 
@@ -42,3 +43,16 @@ def migration_status(directory=None):
         for revision in script.iterate_revisions("heads", current or "base")
     ]
     return MigrationStatus(current, script.get_heads(), pending)
+
+
+def schema_revision():
+    """The revision the database is at, as the page footer shows it: "none"
+    before the first upgrade, "unknown" when the database cannot be read (an
+    error page must still render)."""
+    engine = current_app.extensions["migrate"].db.engine
+    try:
+        with engine.connect() as connection:
+            heads = MigrationContext.configure(connection).get_current_heads()
+    except SQLAlchemyError:
+        return "unknown"
+    return ", ".join(heads) or "none"
