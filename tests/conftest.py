@@ -12,7 +12,7 @@ from alembic import command
 
 from app import create_app
 from app.extensions import db, migrate
-from tests import backends
+from tests import backends, browser
 from tests.support import PROJECT_ROOT, Project
 
 # What a copy of the project needs to run manage.py.
@@ -31,7 +31,7 @@ def pytest_generate_tests(metafunc):
 
 
 def pytest_unconfigure(config):
-    """Last words of the run: which backends were skipped, and why."""
+    """Last words of the run: which backends (or the browser) were skipped, and why."""
     terminalreporter = config.pluginmanager.get_plugin("terminalreporter")
     if terminalreporter is None or hasattr(config, "workerinput"):
         return
@@ -39,6 +39,12 @@ def pytest_unconfigure(config):
         terminalreporter.write_line(
             "SKIPPED BACKEND: {} (its tests did not run; REQUIRE_ALL_BACKENDS=1 "
             "makes this a failure)".format(reason), yellow=True, bold=True)
+    reason = browser.skipped_browser(terminalreporter)
+    if reason:
+        terminalreporter.write_line(
+            "SKIPPED BROWSER TESTS: {} (tests/test_browser.py did not run; "
+            "REQUIRE_ALL_BACKENDS=1 makes this a failure)".format(reason),
+            yellow=True, bold=True)
 
 
 @pytest.fixture
