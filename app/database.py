@@ -180,6 +180,27 @@ def create_database(url):
         engine.dispose()
 
 
+def drop_database(url):
+    """Remove the server database named in `url` if it exists, ending its
+    sessions on PostgreSQL (a killed process may leave one open). For the test
+    suite and the benchmarks, which make a database per run with
+    create_database; no command of the app drops one."""
+    url = make_url(url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        statement = 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)'.format(
+            url.database.replace('"', '""'))
+    else:
+        statement = "DROP DATABASE IF EXISTS `{}`".format(url.database.replace("`", "``"))
+    engine = create_engine(url.set(database=SERVER_DATABASES[backend]),
+                           isolation_level="AUTOCOMMIT")
+    try:
+        with connect(engine, target=url) as connection:
+            connection.exec_driver_sql(statement)
+    finally:
+        engine.dispose()
+
+
 def _create_sqlite(url):
     if url.database in (None, "", ":memory:") or os.path.exists(url.database):
         return False

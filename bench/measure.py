@@ -14,13 +14,12 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from app.database import create_database, drop_database
+from tests.support import app_environment, copy_project
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
-PROJECT_FILES = ("manage.py", "app", "migrations")
-# Variables of the caller's shell that would change what the app does.
-APP_VARIABLES = ("DATABASE_URL", "FLASK_CONFIG", "FLASK_APP", "SQLALCHEMY_BINDS",
-                 "DB_DRIVER", "DB_USERNAME", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME")
 SERVER_URLS = {
     "postgresql": os.environ.get("BENCH_POSTGRESQL_URL")
     or "postgresql://postgres@127.0.0.1:5432/postgres",
@@ -68,10 +67,7 @@ def median(values):
 
 
 def environment(database_url, **extra):
-    env = {k: v for k, v in os.environ.items() if k not in APP_VARIABLES}
-    env["DATABASE_URL"] = database_url
-    env.update(extra)
-    return env
+    return app_environment(database_url, extra)
 
 
 @contextmanager
@@ -81,13 +77,7 @@ def project_copy(versions=None):
     migrations/versions with generated revision files {name: text}."""
     with tempfile.TemporaryDirectory(prefix="bench-") as folder:
         root = Path(folder)
-        for name in PROJECT_FILES:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, root / name,
-                                ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(source, root / name)
+        copy_project(root)
         if versions is not None:
             shutil.rmtree(root / "migrations" / "versions")
             (root / "migrations" / "versions").mkdir()
@@ -154,31 +144,12 @@ class Backend:
                 for leftover in Path(folder).glob(path.name + "*"):
                     leftover.unlink()
             return
-        name = "bench_" + uuid.uuid4().hex[:10]
-        self._execute(CREATE[self.name].format(name))
+        url = make_url(SERVER_URLS[self.name]).set(database="bench_" + uuid.uuid4().hex[:10])
+        create_database(url)
         try:
-            yield make_url(SERVER_URLS[self.name]).set(database=name).render_as_string(
-                hide_password=False)
+            yield url.render_as_string(hide_password=False)
         finally:
-            self._execute(DROP[self.name].format(name))
-
-    def _execute(self, statement):
-        engine = self._server_engine()
-        try:
-            with engine.connect() as connection:
-                connection.exec_driver_sql(statement)
-        finally:
-            engine.dispose()
-
-
-CREATE = {
-    "postgresql": 'CREATE DATABASE "{}"',
-    "mysql": "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-}
-DROP = {
-    "postgresql": 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)',
-    "mysql": "DROP DATABASE IF EXISTS `{}`",
-}
+            drop_database(url)
 
 
 def execute_sql(database_url, *statements):

@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from app.database import create_database
+
 BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVER_URLS = {
     "postgresql": os.environ.get("TEST_POSTGRESQL_URL")
@@ -62,37 +64,9 @@ def require_server(backend):
 def new_database(backend):
     """Create an empty database on the backend's server; return its URL."""
     require_server(backend)
-    name = "test_" + uuid.uuid4().hex[:12]
-    engine = server_engine(backend)
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(CREATE[backend].format(name))
-    finally:
-        engine.dispose()
-    return make_url(SERVER_URLS[backend]).set(database=name).render_as_string(
-        hide_password=False)
-
-
-def drop_database(url):
-    url = make_url(url)
-    backend = url.get_backend_name()
-    engine = server_engine(backend)
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql(DROP[backend].format(url.database))
-    finally:
-        engine.dispose()
-
-
-CREATE = {
-    "postgresql": 'CREATE DATABASE "{}"',
-    "mysql": "CREATE DATABASE `{}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-}
-# FORCE ends sessions a test left open (a killed subprocess, say).
-DROP = {
-    "postgresql": 'DROP DATABASE IF EXISTS "{}" WITH (FORCE)',
-    "mysql": "DROP DATABASE IF EXISTS `{}`",
-}
+    url = make_url(SERVER_URLS[backend]).set(database="test_" + uuid.uuid4().hex[:12])
+    create_database(url)
+    return url.render_as_string(hide_password=False)
 
 
 def skipped_backends(terminalreporter):

@@ -5,18 +5,15 @@ migrations (never create_all), on a database of its own, on every backend
 (tests/backends.py). A test marked @pytest.mark.backends("sqlite") runs on
 the backends it names only.
 """
-import shutil
 
 import pytest
 from alembic import command
 
 from app import create_app
+from app.database import drop_database
 from app.extensions import db, migrate
 from tests import backends, browser
-from tests.support import PROJECT_ROOT, Project
-
-# What a copy of the project needs to run manage.py.
-PROJECT_FILES = ("manage.py", "app", "migrations")
+from tests.support import Project, copy_project
 
 
 def pytest_configure(config):
@@ -55,7 +52,7 @@ def database_url(backend, tmp_path):
         return
     url = backends.new_database(backend)
     yield url
-    backends.drop_database(url)
+    drop_database(url)
 
 
 @pytest.fixture
@@ -85,11 +82,5 @@ def project(tmp_path, database_url):
     """A copy of manage.py, app/ and migrations/ using the test's database."""
     root = tmp_path / "project"
     root.mkdir()
-    for name in PROJECT_FILES:
-        source = PROJECT_ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, root / name,
-                            ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy(source, root / name)
+    copy_project(root)
     return Project(root, database_url)

@@ -3,6 +3,7 @@ readers of HTML, stderr and the migration history."""
 import io
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,29 @@ APP_VARIABLES = ("DATABASE_URL", "FLASK_CONFIG", "SECRET_KEY", "PYTHONPATH", "FL
                  "SQLALCHEMY_BINDS", "MIGRATION_LOCK_TIMEOUT") + tuple(
                      "DB_" + part for part in ("DRIVER", "USERNAME", "PASSWORD", "HOST",
                                                "PORT", "NAME"))
+
+
+# What a copy of the project needs to run manage.py.
+PROJECT_FILES = ("manage.py", "app", "migrations")
+
+
+def copy_project(root):
+    """Copy manage.py, app/ and migrations/ into the folder `root`."""
+    for name in PROJECT_FILES:
+        source = PROJECT_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, root / name)
+
+
+def app_environment(database_url, extra=None):
+    """This process's environment without the caller's app variables, with
+    DATABASE_URL and `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in APP_VARIABLES}
+    env["DATABASE_URL"] = database_url
+    env.update(extra or {})
+    return env
 
 
 class Project:
@@ -65,10 +89,7 @@ class Project:
         )
 
     def environment(self, extra=None):
-        env = {k: v for k, v in os.environ.items() if k not in APP_VARIABLES}
-        env["DATABASE_URL"] = self.database_url
-        env.update(extra or {})
-        return env
+        return app_environment(self.database_url, extra)
 
     @contextmanager
     def engine(self):

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from app.database import drop_database
 from tests import backends
 from tests.support import committed_revisions, error_lines, free_port, get, wait_for_server
 
@@ -125,7 +126,7 @@ def missing_database_url(database_url):
     missing = url.set(database=url.database + "_new").render_as_string(hide_password=False)
     yield missing
     if url.get_backend_name() != "sqlite":
-        backends.drop_database(missing)
+        drop_database(missing)
 
 
 @pytest.mark.backends("postgresql", "mysql")
