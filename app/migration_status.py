@@ -33,11 +33,9 @@ def migration_status(directory=None):
     reached, and alembic's CommandError when the database names a revision
     that no script defines.
     """
-    extension = current_app.extensions["migrate"]
-    config = extension.migrate.get_config(directory)
+    config = current_app.extensions["migrate"].migrate.get_config(directory)
     script = ScriptDirectory.from_config(config)
-    with extension.db.engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_heads()
+    current = current_revisions()
     pending = [
         revision.revision
         for revision in script.iterate_revisions("heads", current or "base")
@@ -45,14 +43,19 @@ def migration_status(directory=None):
     return MigrationStatus(current, script.get_heads(), pending)
 
 
+def current_revisions():
+    """The revisions the database is at, as recorded in alembic_version (an
+    empty tuple before the first upgrade). Needs an app context."""
+    engine = current_app.extensions["migrate"].db.engine
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_heads()
+
+
 def schema_revision():
     """The revision the database is at, as the page footer shows it: "none"
     before the first upgrade, "unknown" when the database cannot be read (an
     error page must still render)."""
-    engine = current_app.extensions["migrate"].db.engine
     try:
-        with engine.connect() as connection:
-            heads = MigrationContext.configure(connection).get_current_heads()
+        return ", ".join(current_revisions()) or "none"
     except SQLAlchemyError:
         return "unknown"
-    return ", ".join(heads) or "none"
