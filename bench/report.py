@@ -131,16 +131,12 @@ def plot(results, path):
     figure.suptitle("manage.py db against raw alembic and the database driver")
 
     cli = results["cli"]
-    labels = list(cli)
-    x = range(len(labels))
     ax = axes[0][0]
-    ax.bar([i - 0.2 for i in x], [cli[k]["alembic"] for k in labels], 0.4, label="raw alembic")
-    ax.bar([i + 0.2 for i in x], [cli[k]["seconds"] for k in labels], 0.4, label="ours")
-    ax.set_xticks(list(x))
-    ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
+    paired_bars(ax, list(cli), ("raw alembic", [row["alembic"] for row in cli.values()]),
+                ("ours", [row["seconds"] for row in cli.values()]))
+    ax.set_xticklabels(list(cli), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("seconds (median)")
     ax.set_title("1. CLI latency")
-    ax.legend(fontsize=8)
 
     history = results["history"]["upgrades"]
     ax = axes[0][1]
@@ -167,18 +163,23 @@ def plot(results, path):
 
     latency = results["api"]["latency"]
     ax = axes[1][1]
-    sizes = list(latency)
-    x = range(len(sizes))
-    ax.bar([i - 0.2 for i in x], [latency[n]["first"]["median_ms"] for n in sizes], 0.4,
-           label="first page")
-    ax.bar([i + 0.2 for i in x], [latency[n]["deep"]["median_ms"] for n in sizes], 0.4,
-           label="deep page (after=)")
-    ax.set_xticks(list(x))
-    ax.set_xticklabels(["{:,} users".format(n) for n in sizes])
+    paired_bars(ax, ["{:,} users".format(n) for n in latency],
+                ("first page", [row["first"]["median_ms"] for row in latency.values()]),
+                ("deep page (after=)", [row["deep"]["median_ms"] for row in latency.values()]))
     ax.set_ylabel("ms (median)")
     ax.set_title("4. GET /api/users?limit=50 under gunicorn")
-    ax.legend(fontsize=8)
 
     figure.tight_layout()
     figure.savefig(path, dpi=90)
     plt.close(figure)
+
+
+def paired_bars(ax, labels, left, right):
+    """Two bars per label, side by side; `left` and `right` are (legend
+    label, values)."""
+    x = range(len(labels))
+    for offset, (label, values) in ((-0.2, left), (0.2, right)):
+        ax.bar([i + offset for i in x], values, 0.4, label=label)
+    ax.set_xticks(list(x))
+    ax.set_xticklabels(labels)
+    ax.legend(fontsize=8)

@@ -186,17 +186,20 @@ def get(url, timeout=5):
         return error.code, error.read().decode()
 
 
-def wait_for_server(url, process, seconds=20):
-    """Poll `url` until the server answers; fail if `process` exits first."""
+def wait_for_server(url, process, seconds=20, output=None):
+    """Poll `url` until the server answers; fail if `process` exits first.
+    `output` reads what the server has printed so far (its log file); without
+    it, the stderr pipe is read, only once the server has exited."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError("server exited: " + process.stderr.read())
+            raise AssertionError("server exited: " + (output or process.stderr.read)())
         try:
             return get(url, timeout=1)
         except OSError:
             time.sleep(0.1)
-    raise AssertionError("no answer from {} in {}s".format(url, seconds))
+    raise AssertionError("no answer from {} in {}s{}".format(
+        url, seconds, ": " + output() if output else ""))
 
 
 # How each server the tests start is launched, on a given port.
@@ -220,18 +223,7 @@ def running_server(project, kind="runserver", env=None):
                                    stderr=subprocess.STDOUT)
     base = "http://127.0.0.1:{}".format(port)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise AssertionError("{} exited: {}".format(kind, log_path.read_text()))
-            try:
-                get(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("{} did not answer in 30s: {}".format(
-                        kind, log_path.read_text())) from None
-                time.sleep(0.1)
+        wait_for_server(base + "/healthz", process, 30, output=log_path.read_text)
         yield base
     finally:
         process.terminate()

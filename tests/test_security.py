@@ -3,7 +3,6 @@
 SECURITY.md lists the mitigations; each one that is code has a test here (or
 in the file SECURITY.md names) that fails if the mitigation is removed.
 """
-import io
 import re
 import socket
 import threading
