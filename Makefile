@@ -13,9 +13,12 @@ STACK ?= classic
 ifeq ($(STACK),classic)
 VENV ?= .venv
 REQUIREMENTS := requirements.txt
+# What requirements.txt includes: the migration safety net's own pins.
+INCLUDED := app/migrating/requirements.txt
 else ifeq ($(STACK),modern)
 VENV ?= .venv-modern
 REQUIREMENTS := requirements-modern.txt
+INCLUDED := app/migrating/requirements-modern.txt
 else
 $(error STACK must be classic or modern, not "$(STACK)")
 endif
@@ -55,15 +58,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Reinstall only when a requirements file changed since the last install.
-$(VENV)/.installed: $(REQUIREMENTS) | $(BIN)/python
+$(VENV)/.installed: $(REQUIREMENTS) $(INCLUDED) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS)
 	touch $@
 
-$(VENV)/.installed-dev: $(REQUIREMENTS) requirements-dev.txt | $(BIN)/python
+$(VENV)/.installed-dev: $(REQUIREMENTS) $(INCLUDED) requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
-$(VENV)/.installed-bench: $(REQUIREMENTS) bench/requirements.txt | $(BIN)/python
+$(VENV)/.installed-bench: $(REQUIREMENTS) $(INCLUDED) bench/requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r $(REQUIREMENTS) -r bench/requirements.txt
 	touch $@ $(VENV)/.installed
 

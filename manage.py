@@ -5,16 +5,15 @@
     python manage.py runserver
     python manage.py shell
 """
-# The app package comes first: on the modern stack it lets `flask_script`
-# name Flask-Script-NG before flask_migrate looks for it.
+# The app package comes first: it brings the migration safety net
+# (app/migrating/), which makes `flask_script` work on every Python and on
+# both stacks before flask_migrate looks for it.
 from app import create_app, db
-from app.cli import Check, CreateDb, RunServer, report_errors_in_one_line
+from app.migrating import Check, CreateDb, RunServer
 from app.models import User
 
 from flask_migrate import MigrateCommand
 from flask_script import Manager, Shell
-
-report_errors_in_one_line()
 
 app = create_app()
 manager = Manager(app)

@@ -1,15 +1,20 @@
 """The users app: create_app builds it for a configuration name."""
-from . import flask_script_fork  # noqa: F401  (first: before flask_migrate loads)
+from . import migrating  # first: it makes `flask_script` importable before flask_migrate loads
 
 import os
 
 from flask import Flask
 
 from .config import ConfigError, config_class, database_binds, database_url, secret_key
-from .database import bind_engines, configure_engine
 from .extensions import csrf, db, migrate
+from .migrating.database import bind_engines
 from .request_limits import LimitedRequest
 from .security import register_security_headers
+from .utc import keep_time_in_utc
+
+# Every door into the app (manage.py, flask, alembic) imports this package
+# before it builds the app: a bad setting ends in one line, not a traceback.
+migrating.report_errors_in_one_line(ConfigError)
 
 # The migration repository sits beside the app package, whatever the current
 # directory is when manage.py runs.
@@ -38,33 +43,24 @@ def create_app(config_name=None, settings=None):
     register_extensions(app)
     register_blueprints(app)
     register_security_headers(app)
-    register_commands(app)
     return app
 
 
 def register_extensions(app):
     # Flask-SQLAlchemy 3 creates the engines (importing the drivers) in
-    # init_app, 2.5 on first use.
+    # init_app, 2.5 on first use (here, in migrate.init_app).
     try:
         db.init_app(app)
-        with app.app_context():
-            engines = bind_engines(db)
+        migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     except ImportError as error:
         raise ConfigError(
             "the database driver {} is not installed: install it, or use "
             "postgresql:// (psycopg2) or mysql+pymysql://".format(error.name)
         ) from None
-    for engine in engines.values():
-        configure_engine(engine)
-    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    with app.app_context():
+        for engine in bind_engines(db).values():
+            keep_time_in_utc(engine)
     csrf.init_app(app)
-
-
-def register_commands(app):
-    from .cli import flask_check, flask_createdb
-
-    app.cli.add_command(flask_check)
-    app.cli.add_command(flask_createdb)
 
 
 def register_blueprints(app):

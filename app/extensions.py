@@ -1,10 +1,9 @@
 """The Flask extensions, created unbound here and bound to an app by create_app."""
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 
-from . import migration_templates
+from .migrating import Migrate
 
 # Every index and constraint gets a name made from its table and columns, the
 # same on every database, so a migration can alter or drop it by that name.
@@ -18,10 +17,8 @@ NAMING_CONVENTION = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 
-# compare_type: autogenerate notices a changed column type, not only new columns.
-# render_as_batch: autogenerate writes batch operations, which SQLite needs to
-# alter or drop a column (it copies the table); other databases run plain ALTERs.
-migrate = Migrate(compare_type=True, render_as_batch=True)
-migrate.configure(migration_templates.configure)
+# Flask-Migrate's Migrate with the migration safety net on (app/migrating/):
+# it compares column types, writes batch operations for SQLite, and more.
+migrate = Migrate()
 
 csrf = CSRFProtect()

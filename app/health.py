@@ -4,7 +4,7 @@ from alembic.util import CommandError
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .migration_status import UPGRADE_COMMAND, migration_status
+from .migrating.status import UPGRADE_COMMAND, migration_status
 
 health = Blueprint("health", __name__)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from app.database import create_database, drop_database
+from app.migrating.database import create_database, drop_database
 from tests.support import app_environment, copy_project
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from app.database import create_database
+from app.migrating.database import create_database
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 SERVER_URLS = {

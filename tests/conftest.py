@@ -10,7 +10,7 @@ import pytest
 from alembic import command
 
 from app import create_app
-from app.database import drop_database
+from app.migrating.database import drop_database
 from app.extensions import db, migrate
 from tests import backends, browser
 from tests.support import Project, copy_project

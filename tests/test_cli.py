@@ -134,7 +134,7 @@ def test_a_new_repository_from_init_to_downgrade_base(project):
     migrate and upgrade again, then walk back down."""
     assert_ok(project.manage("db", "init", "-d", "fresh"))
     # The repository comes from the app's template: its env.py is the app's.
-    assert "from app.migration_env import run" in (project.root / "fresh" / "env.py").read_text()
+    assert "from app.migrating.env import run" in (project.root / "fresh" / "env.py").read_text()
     assert "[logger_flask_migrate]" in (project.root / "fresh" / "alembic.ini").read_text()
 
     first = assert_ok(project.manage("db", "migrate", "-d", "fresh", "-m", "create users"))

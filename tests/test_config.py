@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from app import create_app
-from app.cli import RunServer
+from app.migrating import RunServer
 from sqlalchemy.engine import make_url
 
 from app.config import (

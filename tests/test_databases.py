@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
-from app.database import drop_database
+from app.migrating.database import drop_database
 from tests import backends
 from tests.support import committed_revisions, error_lines, free_port, get, wait_for_server
 

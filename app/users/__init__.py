@@ -1,7 +1,7 @@
 """The users blueprint: the HTML page at / and the JSON API at /api/users."""
 from flask import Blueprint
 
-from ..migration_status import schema_revision
+from ..migrating.status import schema_revision
 
 users = Blueprint("users", __name__)
 

@@ -3,10 +3,10 @@ this lock for their whole run, so deploys started together apply each
 revision once.
 
 The lock belongs to the database session (PostgreSQL's advisory lock,
-MySQL's GET_LOCK) or to the process (a lock file beside a SQLite database),
-so a process that dies, even by kill -9, releases it with its connection.
+MySQL's GET_LOCK) or to the process (a lock file beside a SQLite database,
+locked with filelock: flock on POSIX, msvcrt.locking on Windows), so a
+process that dies, even by kill -9, releases it with its connection.
 """
-import fcntl
 import os
 import sys
 import time
@@ -14,6 +14,7 @@ import zlib
 from contextlib import contextmanager
 
 from alembic.util import CommandError
+from filelock import FileLock, Timeout
 
 from .database import committed, describe
 
@@ -101,29 +102,27 @@ class MySQLLock:
 
 
 class SQLiteLock:
-    """An exclusive flock on <database>.migration-lock: SQLite's own locks last
-    one transaction, and a migration run is several."""
+    """An exclusive lock on the file <database>.migration-lock: SQLite's own
+    locks last one transaction, and a migration run is several."""
 
     def __init__(self, connection):
         database = connection.engine.url.database
-        self.path = None if database in (None, "", ":memory:") else database + ".migration-lock"
-        self.name = "flock({})".format(self.path)
-        self.file = None
+        path = None if database in (None, "", ":memory:") else database + ".migration-lock"
+        self.file_lock = None if path is None else FileLock(path)
+        self.name = "file {}".format(path)
 
     def try_acquire(self):
-        if self.path is None:  # an in-memory database has one connection
+        if self.file_lock is None:  # an in-memory database has one connection
             return True
-        if self.file is None:
-            self.file = open(self.path, "a")
         try:
-            fcntl.flock(self.file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.file_lock.acquire(timeout=0)
             return True
-        except BlockingIOError:
+        except Timeout:
             return False
 
     def release(self):
-        if self.file is not None:
-            self.file.close()  # closing releases the flock
+        if self.file_lock is not None:
+            self.file_lock.release()
 
 
 LOCKS = {"postgresql": PostgreSQLLock, "mysql": MySQLLock, "sqlite": SQLiteLock}

@@ -1,14 +1,16 @@
 """The Alembic environment of a single-database repository: migrations/env.py
-and every env.py that `db init` writes call run(), inside the app context
-that Flask-Script (or `flask`) pushes.
+and every env.py that `db init` writes call run(). It runs inside the app
+context that Flask-Script (or `flask`) pushes; under the raw `alembic`
+command, which pushes none, it finds the app the way `flask` does and pushes
+one (load_app).
 
 Differences from Flask-Migrate's template:
 - upgrade, downgrade and stamp hold the migration lock for their whole run
-  (migration_lock.py), so concurrent deploys apply each revision once;
+  (lock.py), so concurrent deploys apply each revision once;
 - each revision runs in its own transaction, so a failing revision leaves the
   ones before it applied and itself not applied, where DDL is transactional;
   where it is not (MySQL), the revision stays marked unfinished and further
-  upgrades are refused until `db stamp` (unfinished_migrations.py);
+  upgrades are refused until `db stamp` (unfinished.py);
 - a connection handed over in config.attributes["connection"] is used
   (Alembic's documented way to share one; tests and pytest-alembic use it);
 - logging keeps the loggers configured before it, so the flask_migrate logger
@@ -19,18 +21,21 @@ Differences from Flask-Migrate's template:
   output is made from the URL's dialect without connecting.
 """
 import logging
+import os
 from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
 from alembic.script.revision import ResolutionError
 from alembic.util import CommandError
-from flask import current_app
+from flask import current_app, has_app_context
+from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
-from . import unfinished_migrations
+from . import unfinished
 from .database import connect
-from .migration_lock import lock_timeout, migration_lock
+from .errors import report_errors_in_one_line
+from .lock import lock_timeout, migration_lock
 
 logger = logging.getLogger("alembic.env")
 
@@ -46,15 +51,45 @@ def run():
 
 def run_with(offline, online):
     """Configure logging from alembic.ini, then run `offline` for --sql,
-    else `online`."""
+    else `online`, in the app's context."""
     configure_logging()
-    (offline if context.is_offline_mode() else online)()
+    with app_context():
+        (offline if context.is_offline_mode() else online)()
 
 
 def configure_logging():
+    """Logging from the alembic.ini alembic read or, when that one has no
+    logging sections (the project root's, which only points the raw alembic
+    command at the repository), from the repository's own."""
     config = context.config
-    if config.config_file_name is not None:
+    if config.config_file_name is not None and config.file_config.has_section("loggers"):
         fileConfig(config.config_file_name, disable_existing_loggers=False)
+        return
+    repository_ini = os.path.join(context.script.dir, "alembic.ini")
+    if os.path.exists(repository_ini):
+        fileConfig(repository_ini, disable_existing_loggers=False)
+
+
+@contextmanager
+def app_context():
+    """The context of the app the command migrates: the one Flask-Script or
+    `flask` pushed, else (the raw alembic command) one of load_app()."""
+    if has_app_context():
+        yield
+        return
+    report_errors_in_one_line()
+    with load_app().app_context():
+        yield
+
+
+def load_app():
+    """The app, for the raw alembic command: named by `flask_app` in
+    alembic.ini's [alembic] section or by FLASK_APP, as `flask` takes it
+    ("package", "module:app", "package:create_app()"); without either, found
+    the way `flask` finds it (an app or a create_app factory in app.py or
+    wsgi.py, or in an app/ package)."""
+    name = context.config.get_main_option("flask_app") or os.environ.get("FLASK_APP")
+    return ScriptInfo(app_import_path=name or None).load_app()
 
 
 def skip_empty_autogenerate(databases=1):
@@ -74,7 +109,7 @@ def skip_empty_autogenerate(databases=1):
 
 def include_name(name, type_, parent_names):
     """Autogenerate and `db check` leave the bookkeeping table alone."""
-    return not (type_ == "table" and unfinished_migrations.is_bookkeeping_table(name))
+    return not (type_ == "table" and unfinished.is_bookkeeping_table(name))
 
 
 @contextmanager
@@ -125,7 +160,7 @@ def run_on(connection):
         # SQLite's DDL is transactional once the driver lets SQLAlchemy
         # begin transactions (database.py); alembic assumes it is not.
         transactional_ddl=connection.dialect.name != "mysql",
-        on_version_apply=unfinished_migrations.on_version_apply,
+        on_version_apply=unfinished.on_version_apply,
         **extension.configure_args
     )
     command = CHANGING_COMMANDS.get(context.get_context().opts["fn"].__name__)
@@ -142,17 +177,17 @@ def run_changing_command(connection, command):
     """upgrade, downgrade or stamp, under the lock, with unfinished revisions
     refused, recorded, or (by stamp) cleared."""
     script = context.script
-    unfinished_migrations.prepare(connection)
+    unfinished.prepare(connection)
     if command == "stamp":
-        unfinished_migrations.clear(connection)
+        unfinished.clear(connection)
     else:
-        unfinished_migrations.refuse_if_unfinished(connection, script)
-        unfinished_migrations.mark_while_running(script)
+        unfinished.refuse_if_unfinished(connection, script)
+        unfinished.mark_while_running(script)
     try:
         with revision_errors_explained(), context.begin_transaction():
             context.run_migrations()
     except Exception as error:
-        failure = unfinished_migrations.failure(connection, script, error)
+        failure = unfinished.failure(connection, script, error)
         if failure is None:
             raise
         raise failure from error

@@ -1,7 +1,8 @@
-"""Connecting to the configured database, with errors a person can act on,
-and creating the database itself (`db createdb`)."""
+"""Connecting to the configured database, with errors a person can act on;
+making its connections safe to migrate with; creating the database itself
+(`db createdb`)."""
 import os
-import sqlite3
+import weakref
 from contextlib import contextmanager
 
 from flask import current_app
@@ -115,40 +116,44 @@ def is_missing_database(error, url):
     return False
 
 
-# What each new connection runs first. Time in UTC (SQLite's
-# CURRENT_TIMESTAMP is UTC already); on MySQL also full UTF-8: Flask-
-# SQLAlchemy 2.5 connects with charset=utf8, which is utf8mb3 and refuses
-# emoji and every other character outside the BMP.
-SESSION_SETUP = {
-    "postgresql": "SET TIME ZONE 'UTC'",
-    "mysql": "SET NAMES utf8mb4, time_zone = '+00:00'",
-}
+# Engines already prepared, so that a second init_app adds no listener.
+PREPARED = weakref.WeakSet()
 
 
-def configure_engine(engine):
-    """Make every connection of `engine` keep time in UTC (and speak utf8mb4
-    on MySQL) and, on SQLite, run DDL inside real transactions.
+def prepare_engine(engine):
+    """Make every connection of `engine` safe to migrate with: on SQLite, DDL
+    runs inside real transactions; on MySQL, the connection speaks utf8mb4.
 
     Python's sqlite3 driver opens transactions only before INSERT, UPDATE and
     DELETE, so a failing migration would leave its earlier DDL applied. With
     the driver's own handling off, SQLAlchemy's BEGIN covers DDL too (the
-    recipe in SQLAlchemy's SQLite documentation).
+    recipe in SQLAlchemy's SQLite documentation). Flask-SQLAlchemy 2.5
+    connects to MySQL with charset=utf8, which is utf8mb3: it refuses emoji
+    and every other character outside the BMP.
     """
+    if engine in PREPARED:
+        return
+    PREPARED.add(engine)
     backend = engine.dialect.name
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection, connection_record):
-        if isinstance(dbapi_connection, sqlite3.Connection):
-            dbapi_connection.isolation_level = None
-        else:
-            cursor = dbapi_connection.cursor()
-            cursor.execute(SESSION_SETUP[backend])
-            cursor.close()
-
     if backend == "sqlite":
-        @event.listens_for(engine, "begin")
-        def on_begin(connection):
-            connection.exec_driver_sql("BEGIN")
+        event.listen(engine, "connect", _sqlite_without_driver_transactions)
+        event.listen(engine, "begin", _sqlite_begin)
+    elif backend == "mysql":
+        event.listen(engine, "connect", _mysql_utf8mb4)
+
+
+def _sqlite_without_driver_transactions(dbapi_connection, connection_record):
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection):
+    connection.exec_driver_sql("BEGIN")
+
+
+def _mysql_utf8mb4(dbapi_connection, connection_record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET NAMES utf8mb4")
+    cursor.close()
 
 
 def create_database(url):

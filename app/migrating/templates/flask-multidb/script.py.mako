@@ -1,5 +1,5 @@
 <%!
-from app.migration_env_multidb import bind_names
+from {package}.multidb import bind_names
 %>"""${message}
 
 Revision ID: ${up_revision}

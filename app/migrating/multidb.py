@@ -18,9 +18,10 @@ from flask import current_app
 from sqlalchemy.engine import make_url
 
 from .database import bind_engines, bind_metadata, connect
-from .migration_templates import MISSING_BINDS
-from .migration_env import (
+from .env import (
     include_name, logger, revision_errors_explained, run_with, skip_empty_autogenerate)
+from .templates import MISSING_BINDS
+
 
 def bind_names():
     """'' for the default database, then the name of each bind."""

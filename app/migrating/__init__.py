@@ -1,0 +1,24 @@
+"""The migration safety net: what this project adds to Flask-Migrate and
+Alembic, in one package that imports nothing of the web app, so that any
+Flask-Script manage.py can take it in (docs/ADOPTING.md).
+
+    flask_script_compat.py  `import flask_script` on every Python and both
+                            stacks; imported first, before flask_migrate
+    extension.py   Migrate: Flask-Migrate's, with everything below switched on
+    env.py         what a repository's env.py runs: the lock, a transaction
+                   per revision, unfinished revisions, --sql, the raw
+                   alembic command; multidb.py for `db init --multidb`
+    lock.py        one migration at a time
+    unfinished.py  revisions that started and did not finish
+    status.py      the database's revision against the scripts' heads
+    commands.py    db check, db createdb, runserver's warning
+    database.py    connecting, errors that name the database, createdb
+    errors.py      one line instead of a traceback
+    templates/     what `db init` writes
+"""
+from . import flask_script_compat  # noqa: F401  (first: before flask_migrate loads)
+from .commands import Check, CreateDb, RunServer
+from .errors import report_errors_in_one_line
+from .extension import Migrate
+
+__all__ = ["Check", "CreateDb", "Migrate", "RunServer", "report_errors_in_one_line"]

@@ -1,0 +1,55 @@
+"""One line instead of a traceback: a failure a user can fix from the
+message alone ends the program with `error: <message>` on stderr and exit
+code 1, whichever door the command came through (manage.py, flask, alembic).
+Anything else is a bug and keeps its traceback."""
+import configparser
+import sys
+import warnings
+
+from alembic.script.revision import RevisionError
+from sqlalchemy.exc import DBAPIError
+
+from .database import DatabaseUnavailable, first_line
+
+# Errors whose message says what is wrong and what to do; the app adds its
+# own (its configuration error, say) through report_errors_in_one_line.
+EXPECTED_ERRORS = [DatabaseUnavailable]
+# alembic only warns when a revision's down_revision names no file, then
+# fails on a bare KeyError; the warning is the message.
+MISSING_REVISION_WARNING = r"Revision \S+ referenced from .* is not present"
+
+
+def report_errors_in_one_line(*error_types):
+    """Make expected failures, and `error_types` (exception classes of the
+    app whose message says all), end the program in one line with exit code
+    1. Safe to call more than once."""
+    EXPECTED_ERRORS.extend(t for t in error_types if t not in EXPECTED_ERRORS)
+    sys.excepthook = report_error
+    warnings.filterwarnings("error", message=MISSING_REVISION_WARNING, category=UserWarning)
+
+
+def one_line(error):
+    """The line that explains `error`, or None when it is not a failure a
+    user can fix (a bug)."""
+    if isinstance(error, tuple(EXPECTED_ERRORS)):
+        return str(error)
+    if isinstance(error, DBAPIError):
+        return "database error: " + first_line(error.orig)
+    if isinstance(error, RevisionError):
+        return "the migration history is broken: " + str(error)
+    if isinstance(error, UserWarning):
+        return ("the migration history is broken: {}; restore that revision's file "
+                "or fix the down_revision that names it".format(error))
+    if isinstance(error, configparser.Error):
+        source = getattr(error, "source", None)
+        return "cannot read {}: {}".format(source or "alembic.ini", first_line(error))
+    return None
+
+
+def report_error(error_type, error, traceback):
+    """sys.excepthook: one line for what one_line explains, else the traceback."""
+    message = one_line(error)
+    if message is None:
+        sys.__excepthook__(error_type, error, traceback)
+        return
+    print("error: " + message, file=sys.stderr)

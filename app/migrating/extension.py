@@ -1,0 +1,39 @@
+"""Migrate: Flask-Migrate's extension with the safety net switched on, a
+drop-in for `from flask_migrate import Migrate`."""
+import flask_migrate
+
+from . import templates
+from .commands import flask_check, flask_createdb
+from .database import bind_engines, prepare_engine
+from .errors import report_errors_in_one_line
+
+
+class Migrate(flask_migrate.Migrate):
+    """Flask-Migrate's Migrate, which also:
+
+    - compares column types and writes batch operations (SQLite needs them to
+      alter or drop a column) unless told otherwise (compare_type,
+      render_as_batch);
+    - makes `db init` write repositories that run this package's env;
+    - prepares the app's engines for migrating (database.prepare_engine);
+    - adds `flask db-check` and `flask db-createdb`;
+    - makes expected failures end in one line (errors.py).
+
+    Bind it after Flask-SQLAlchemy: `Migrate(app, db)`, or
+    `migrate.init_app(app, db)` after `db.init_app(app)`.
+    """
+
+    def __init__(self, app=None, db=None, directory="migrations", **kwargs):
+        kwargs.setdefault("compare_type", True)
+        kwargs.setdefault("render_as_batch", True)
+        super().__init__(app, db, directory, **kwargs)
+        self.configure(templates.configure)
+
+    def init_app(self, app, db=None, directory=None, **kwargs):
+        super().init_app(app, db, directory, **kwargs)
+        with app.app_context():
+            for engine in bind_engines(self.db).values():
+                prepare_engine(engine)
+        app.cli.add_command(flask_check)
+        app.cli.add_command(flask_createdb)
+        report_errors_in_one_line()

@@ -1,0 +1,56 @@
+"""The templates `db init` writes a migration repository from: the safety
+net's own, not Flask-Migrate's, so that a new repository runs this package's
+env (env.py, or multidb.py for --multidb) and works on both stacks.
+
+env.py (and the multidb script.py.mako) must import this package by the
+name it has where it lives: app.migrating here; yourapp.migrating, or
+migrating, in a project that adopted it. alembic copies those files as they
+are, so `db init` reads the templates from a temporary copy in which
+"{package}" is replaced by that name.
+"""
+import atexit
+import os
+import shutil
+import tempfile
+
+from alembic.util import CommandError
+from flask import current_app
+
+TEMPLATES_DIR = os.path.dirname(os.path.abspath(__file__))
+TEMPLATES = ("flask", "flask-multidb")
+NAMING_FILES = ("env.py", "script.py.mako")
+# The package that holds this one, as env.py imports it.
+PACKAGE = __name__.rsplit(".", 1)[0]
+PACKAGE_PLACEHOLDER = "{package}"
+MISSING_BINDS = (
+    "this repository migrates several databases (db init --multidb), but "
+    "SQLALCHEMY_BINDS is not set: set it to a JSON object of names and URLs, "
+    "e.g. SQLALCHEMY_BINDS='{\"audit\": \"sqlite:////srv/audit.db\"}'")
+
+
+def configure(config):
+    """Flask-Migrate's configure callback (it runs for every db command):
+    point `db init` at these templates, and stop a multi-database repository
+    early, with the fix, when SQLALCHEMY_BINDS is missing."""
+    config.get_template_directory = templates_naming_this_package
+    if config.get_main_option("multidb") == "true" \
+            and not current_app.config.get("SQLALCHEMY_BINDS"):
+        raise CommandError(MISSING_BINDS)
+    return config
+
+
+def templates_naming_this_package():
+    """A temporary copy of the templates in which "{package}" is PACKAGE; it
+    is removed when the process ends. alembic calls this only for `init`."""
+    folder = tempfile.mkdtemp(prefix="db-init-templates-")
+    atexit.register(shutil.rmtree, folder, True)
+    for name in TEMPLATES:
+        shutil.copytree(os.path.join(TEMPLATES_DIR, name), os.path.join(folder, name),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for file_name in NAMING_FILES:
+            path = os.path.join(folder, name, file_name)
+            with open(path) as source:
+                text = source.read()
+            with open(path, "w") as rendered:
+                rendered.write(text.replace(PACKAGE_PLACEHOLDER, PACKAGE))
+    return folder
