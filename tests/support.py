@@ -19,13 +19,15 @@ from sqlalchemy import create_engine, inspect
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Variables of the caller's shell that would change what manage.py does.
 APP_VARIABLES = ("DATABASE_URL", "FLASK_CONFIG", "SECRET_KEY", "PYTHONPATH", "FLASK_APP",
-                 "SQLALCHEMY_BINDS", "MIGRATION_LOCK_TIMEOUT") + tuple(
+                 "ALEMBIC_CONFIG", "SQLALCHEMY_BINDS", "MIGRATION_LOCK_TIMEOUT") + tuple(
                      "DB_" + part for part in ("DRIVER", "USERNAME", "PASSWORD", "HOST",
                                                "PORT", "NAME"))
 
 
-# What a copy of the project needs to run manage.py.
-PROJECT_FILES = ("manage.py", "app", "migrations")
+# What a copy of the project needs to run manage.py, flask and alembic.
+PROJECT_FILES = ("manage.py", "alembic.ini", "app", "migrations")
+# The raw alembic command of this Python's environment.
+ALEMBIC = os.path.join(os.path.dirname(sys.executable), "alembic")
 
 
 def copy_project(root):
@@ -72,6 +74,18 @@ class Project:
             [sys.executable, "-m", "flask", *args],
             cwd=str(self.root),
             env=self.environment(dict({"FLASK_APP": "app"}, **(env or {}))),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def alembic(self, *args, env=None):
+        """Run the raw `alembic *args` command from the project root, as the
+        Alembic tutorials do."""
+        return subprocess.run(
+            [ALEMBIC, *args],
+            cwd=str(self.root),
+            env=self.environment(env),
             capture_output=True,
             text=True,
             timeout=120,
@@ -147,6 +161,21 @@ class Project:
 
     def revision_files(self, directory="migrations"):
         return sorted(p.name for p in (self.root / directory / "versions").glob("*.py"))
+
+
+def without_modules(folder, *names):
+    """Environment variables under which Python cannot import `names` (as on
+    Windows, which has no fcntl): a sitecustomize.py in `folder`, put on
+    PYTHONPATH, refuses them."""
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(
+        "import sys\n\n\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name in {names!r}:\n"
+        "            raise ModuleNotFoundError('No module named ' + repr(name), name=name)\n\n\n"
+        "sys.meta_path.insert(0, Refuse())\n".format(names=set(names)))
+    return {"PYTHONPATH": str(folder)}
 
 
 def error_lines(stderr):

@@ -268,18 +268,56 @@ BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize("args, env, message", BAD_INPUT,
-                         ids=[" ".join(args) + " " + " ".join(env.values())
-                              for args, env, _ in BAD_INPUT])
+BAD_INPUT_IDS = [" ".join(args) + " " + " ".join(env.values()) for args, env, _ in BAD_INPUT]
+# The same commands through the other doors: `flask db ...`, and the raw
+# `alembic ...` (which has no `db` group, wants `upgrade head` spelled out,
+# and whose init is another command).
+DOORS = {
+    "flask": lambda project, args, env: project.flask(*args, env=env),
+    "alembic": lambda project, args, env: project.alembic(
+        *(args[1:] if args != ("db", "upgrade") else ("upgrade", "head")), env=env),
+}
+# alembic reports its own errors its own way: "FAILED: <message>" on stdout,
+# exit code 255, and, once env.py has configured logging, the same message
+# logged on stderr. That is one line of news, said in alembic's words.
+ALEMBIC_LOGGED_ERROR = "ERROR [alembic.util.messaging] "
+OTHER_DOORS = [(door, args, env, message) for door in DOORS
+               for args, env, message in BAD_INPUT
+               if not (door == "alembic" and args[1] == "init")]
+
+
+@pytest.mark.parametrize("args, env, message", BAD_INPUT, ids=BAD_INPUT_IDS)
 def test_bad_input_fails_in_one_line_and_changes_nothing(project, args, env, message):
+    assert_one_line_failure_changing_nothing(
+        project, lambda: project.manage(*args, env=env), message)
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("door, args, env, message", OTHER_DOORS,
+                         ids=["{}: {} {}".format(door, " ".join(args), " ".join(env.values()))
+                              for door, args, env, _ in OTHER_DOORS])
+def test_bad_input_through_flask_and_alembic_fails_in_one_line_too(
+        project, door, args, env, message):
+    assert_one_line_failure_changing_nothing(
+        project, lambda: DOORS[door](project, args, env), message,
+        lines=alembic_error_lines if door == "alembic" else None)
+
+
+def alembic_error_lines(result):
+    return ([line for line in error_lines(result.stderr)
+             if not line.startswith(ALEMBIC_LOGGED_ERROR)]
+            + [line for line in result.stdout.splitlines() if line.startswith("FAILED: ")])
+
+
+def assert_one_line_failure_changing_nothing(project, run, message, lines=None):
     assert_ok(project.manage("db", "upgrade", REVISIONS[1]))
     before = (project.tables(), project.version(), project.revision_files())
 
-    result = project.manage(*args, env=env)
+    result = run()
 
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
-    lines = error_lines(result.stderr)
+    lines = (lines or (lambda result: error_lines(result.stderr)))(result)
     assert len(lines) == 1, result.stderr
     assert message in lines[0]
     assert "s3cret" not in result.stdout + result.stderr

@@ -11,7 +11,8 @@ from sqlalchemy.engine import make_url
 
 from app.migrating.database import drop_database
 from tests import backends
-from tests.support import committed_revisions, error_lines, free_port, get, wait_for_server
+from tests.support import (committed_revisions, error_lines, free_port, get, wait_for_server,
+                           without_modules)
 
 REVISIONS = [revision for revision, _ in committed_revisions()]
 HEAD = REVISIONS[-1]
@@ -275,6 +276,36 @@ def test_six_upgrades_started_together_apply_each_revision_once(project):
         "{} -> {}".format(before, after)
         for before, after in zip([""] + REVISIONS[:-1], REVISIONS))
     assert project.version() == [HEAD]
+
+
+@pytest.mark.backends("sqlite")
+def test_the_workflow_runs_where_fcntl_does_not_exist(project, tmp_path):
+    """Windows has no fcntl: the SQLite lock file must still work there, and
+    nothing else on the db or runserver paths may need it."""
+    blocked = without_modules(tmp_path / "no-fcntl", "fcntl")
+    # The block is in force in the app's own process.
+    assert "No module named 'fcntl'" in project.manage(
+        "shell", input="import fcntl\n", env=blocked).stderr
+    processes = [project.start("db", "upgrade", env=blocked) for _ in range(3)]
+    results = [(process.wait(timeout=120),) + process.communicate() for process in processes]
+    for returncode, _, stderr in results:
+        assert returncode == 0, stderr
+        assert "Traceback" not in stderr
+    applied = [line for _, _, stderr in results for line in upgrade_lines(stderr)]
+    assert len(applied) == len(REVISIONS)
+    assert project.version() == [HEAD]
+    assert_ok(project.manage("db", "downgrade", "base", env=blocked))
+    assert_ok(project.manage("db", "upgrade", env=blocked))
+    assert project.version() == [HEAD]
+
+    port = free_port()
+    server = project.start("runserver", "-p", str(port), env=blocked)
+    try:
+        status, _ = wait_for_server("http://127.0.0.1:{}/healthz".format(port), server)
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+    assert status == 200
 
 
 def start_slow_upgrade(project, seconds):
