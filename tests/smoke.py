@@ -3,8 +3,11 @@
 For each Python version asked for (SMOKE_PYTHONS, default the oldest and the
 newest the project supports) and each stack that supports it, install the
 stack into .venv-smoke/<stack>-<version> and run, in a copy of the project on
-a fresh SQLite database: the committed history (db upgrade, db check), then a
-new repository (db init, db migrate, db upgrade, db check, db downgrade base).
+a fresh SQLite database: the committed history (db upgrade, db check, and
+the raw `alembic current`), then a new repository (db init, db migrate, db
+upgrade, db check, db downgrade base); then, in a legacy Flask-Script app
+that adopted app/migrating/ as docs/ADOPTING.md says (tests/legacy_apps/),
+its own @manager.command and @manager.option commands and its history.
 
 A Python that is not installed is reported and skipped; with
 REQUIRE_ALL_PYTHONS=1 (.ci/run sets it) it is a failure.
@@ -22,23 +25,35 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.legacy_apps.adopt import adopt, copy_app  # noqa: E402  (needs ROOT on the path)
 # stack: (requirements file, oldest Python, newest Python)
 STACKS = {
     "classic": ("requirements.txt", (3, 8), (3, 13)),
     "modern": ("requirements-modern.txt", (3, 10), (3, 13)),
 }
 DEFAULT_PYTHONS = "3.8 3.13"
-PROJECT_FILES = ("manage.py", "app", "migrations")
-# (database file, manage.py arguments): the committed history on one
-# database, a new repository on another.
+PROJECT_FILES = ("manage.py", "alembic.ini", "app", "migrations")
+# (database file, command, expected stdout or None): the committed history on
+# one database, a new repository on another.
 WORKFLOW = [
-    ("history.db", ("db", "upgrade")),
-    ("history.db", ("db", "check")),
-    ("fresh.db", ("db", "init", "-d", "fresh")),
-    ("fresh.db", ("db", "migrate", "-d", "fresh", "-m", "first")),
-    ("fresh.db", ("db", "upgrade", "-d", "fresh")),
-    ("fresh.db", ("db", "check", "-d", "fresh")),
-    ("fresh.db", ("db", "downgrade", "-d", "fresh", "base")),
+    ("history.db", ("manage.py", "db", "upgrade"), None),
+    ("history.db", ("manage.py", "db", "check"), None),
+    ("history.db", ("alembic", "current"), None),
+    ("fresh.db", ("manage.py", "db", "init", "-d", "fresh"), None),
+    ("fresh.db", ("manage.py", "db", "migrate", "-d", "fresh", "-m", "first"), None),
+    ("fresh.db", ("manage.py", "db", "upgrade", "-d", "fresh"), None),
+    ("fresh.db", ("manage.py", "db", "check", "-d", "fresh"), None),
+    ("fresh.db", ("manage.py", "db", "downgrade", "-d", "fresh", "base"), None),
+]
+# The same in the legacy app "blog" (tests/legacy_apps/blog), adopted.
+LEGACY_WORKFLOW = [
+    ("blog.db", ("manage.py", "hello"), "hello, world\n"),
+    ("blog.db", ("manage.py", "hello", "--name", "Ann"), "hello, Ann\n"),
+    ("blog.db", ("manage.py", "db", "upgrade"), None),
+    ("blog.db", ("manage.py", "add_role", "-r", "Admin"), "added role Admin\n"),
+    ("blog.db", ("manage.py", "db", "check"), None),
+    ("blog.db", ("manage.py", "db", "downgrade", "base"), None),
 ]
 
 
@@ -68,7 +83,8 @@ def prepared_venv(stack, version, python):
     requirements = ROOT / STACKS[stack][0]
     venv = ROOT / ".venv-smoke" / "{}-{}".format(stack, version)
     stamp = venv / ".installed"
-    digest = hashlib.sha256(requirements.read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join(
+        path.read_bytes() for path in requirement_files(requirements))).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return venv
     shutil.rmtree(venv, ignore_errors=True)
@@ -79,8 +95,18 @@ def prepared_venv(stack, version, python):
     return venv
 
 
+def requirement_files(path):
+    """`path` and the files its `-r` lines include, recursively."""
+    files = [path]
+    for line in path.read_text().splitlines():
+        if line.startswith("-r "):
+            files += requirement_files(ROOT / line[3:].strip())
+    return files
+
+
 def run_workflow(venv):
-    """Run WORKFLOW in a copy of the project; return None, or what failed."""
+    """Run WORKFLOW in a copy of the project and LEGACY_WORKFLOW in an adopted
+    legacy app; return None, or what failed."""
     with tempfile.TemporaryDirectory() as work:
         for name in PROJECT_FILES:
             source = ROOT / name
@@ -89,16 +115,30 @@ def run_workflow(venv):
                                 ignore=shutil.ignore_patterns("__pycache__"))
             else:
                 shutil.copy(source, work)
-        env = {key: value for key, value in os.environ.items()
-               if not key.startswith(("DB_", "FLASK_", "SQLALCHEMY_")) and key != "DATABASE_URL"}
-        for database, args in WORKFLOW:
-            env["DATABASE_URL"] = "sqlite:///" + os.path.join(work, database)
-            result = subprocess.run([str(venv / "bin" / "python"), "manage.py", *args],
-                                    cwd=work, env=env, capture_output=True, text=True)
-            if result.returncode != 0 or "Traceback" in result.stderr:
-                return "manage.py {} exited {}: {}".format(
-                    " ".join(args), result.returncode,
-                    (result.stderr.strip().splitlines() or [""])[-1])
+        legacy = os.path.join(work, "legacy")
+        copy_app("blog", legacy)
+        adopt(legacy, "blog.migrating")
+        return (run_steps(venv, work, WORKFLOW)
+                or run_steps(venv, legacy, LEGACY_WORKFLOW))
+
+
+def run_steps(venv, folder, steps):
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("DB_", "FLASK_", "SQLALCHEMY_", "ALEMBIC_"))
+           and key not in ("DATABASE_URL", "PYTHONPATH")}
+    for database, command, expected in steps:
+        env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, database)
+        program, args = command[0], command[1:]
+        argv = ([str(venv / "bin" / "python"), program] if program.endswith(".py")
+                else [str(venv / "bin" / program)])
+        result = subprocess.run(argv + list(args), cwd=folder, env=env,
+                                capture_output=True, text=True)
+        if result.returncode != 0 or "Traceback" in result.stderr:
+            return "{} exited {}: {}".format(
+                " ".join(command), result.returncode,
+                (result.stderr.strip().splitlines() or [""])[-1])
+        if expected is not None and result.stdout != expected:
+            return "{} printed {!r}, not {!r}".format(" ".join(command), result.stdout, expected)
     return None
 
 

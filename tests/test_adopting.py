@@ -10,24 +10,11 @@ import subprocess
 import sys
 import time
 
+from tests.legacy_apps.adopt import (ENV_PY, GUIDE_LINES, PACKAGE, adopt, copy_app,
+                                     swap_env_py)
 from tests.support import PROJECT_ROOT, Project, error_lines
 
 GUIDE = PROJECT_ROOT / "docs" / "ADOPTING.md"
-LEGACY_APPS = PROJECT_ROOT / "tests" / "legacy_apps"
-PACKAGE = PROJECT_ROOT / "app" / "migrating"
-# The guide's lines, for a package imported as {package}.
-FIRST_IMPORT = ("import {package}  # noqa: F401  (first: flask_script and flask_migrate "
-                "then work on every Python)\n")
-MIGRATE_IMPORT = "from {package} import Migrate\n"
-EXTRA_COMMANDS = ('from {package} import Check, CreateDb\n'
-                  'MigrateCommand.add_command("check", Check())\n'
-                  'MigrateCommand.add_command("createdb", CreateDb())\n'
-                  'manager.add_command("db", MigrateCommand)\n')
-ENV_PY = "from {package}.env import run\n\nrun()\n"
-GUIDE_LINES = (FIRST_IMPORT, MIGRATE_IMPORT, EXTRA_COMMANDS, ENV_PY)
-# The web app the package must not import (the issue's list, and the rest of app/).
-WEB_APP_MODULES = ("app.users", "app.models", "app.security", "app.request_limits",
-                   "app.config", "app.extensions", "app.health", "app.utc")
 BLOG_HEAD = "7d2c4b8e1f60"
 # A revision that sleeps SLOW_REVISION seconds, holding the migration lock.
 SLOW_REVISION = '''"""slow"""
@@ -70,37 +57,9 @@ def assert_ok(result):
     return result
 
 
-def adopt(root, package, swap_env=True):
-    """Follow the guide in the app at `root`: copy the package in as
-    `package`, take its Migrate, add the manage.py lines, swap env.py."""
-    shutil.copytree(PACKAGE, root.joinpath(*package.split(".")),
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    for path in root.glob("**/*.py"):
-        text = path.read_text()
-        text = text.replace("from flask_migrate import Migrate, MigrateCommand\n",
-                            "from flask_migrate import MigrateCommand\n"
-                            + MIGRATE_IMPORT.format(package=package))
-        text = text.replace("from flask_migrate import Migrate\n",
-                            MIGRATE_IMPORT.format(package=package))
-        path.write_text(text)
-    manage = root / "manage.py"
-    text = manage.read_text()
-    text = FIRST_IMPORT.format(package=package) + text
-    text = text.replace("manager.add_command('db', MigrateCommand)\n",
-                        EXTRA_COMMANDS.format(package=package))
-    manage.write_text(text)
-    if swap_env:
-        swap_env_py(root, package)
-
-
-def swap_env_py(root, package):
-    (root / "migrations" / "env.py").write_text(ENV_PY.format(package=package))
-
-
 def legacy_app(name, tmp_path, database_url):
-    root = tmp_path / name
-    shutil.copytree(LEGACY_APPS / name, root, ignore=shutil.ignore_patterns("__pycache__"))
-    return Project(root, database_url)
+    copy_app(name, tmp_path / name)
+    return Project(tmp_path / name, database_url)
 
 
 def revision_id(path):
