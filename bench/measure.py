@@ -1,5 +1,6 @@
 """What every benchmark needs: running a command and timing it, copies of the
 project, the benchmark's own Alembic configuration, and databases."""
+import compileall
 import os
 import shutil
 import statistics
@@ -14,7 +15,10 @@ from pathlib import Path
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+import flask_migrate
+
 from app.migrating.database import create_database, drop_database
+from tests.legacy_apps.adopt import copy_app
 from tests.support import app_environment, copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +40,38 @@ class Run:
         self.stdout = stdout
         self.stderr = stderr
         self.lines = lines  # [(seconds since start, stderr line)]
+
+
+@contextmanager
+def tutorial_app():
+    """The Flask-Migrate tutorial's one-file app (tests/legacy_apps/tutorial)
+    with the repository `db init` gives it (Flask-Migrate's own template) and
+    the project's versions/; on the modern stack its manage.py imports the
+    Flask-Script fork under the name it expects, as any such app must."""
+    with tempfile.TemporaryDirectory(prefix="bench-tutorial-") as folder:
+        root = Path(folder) / "tutorial"
+        copy_app("tutorial", root)
+        template = Path(flask_migrate.__file__).parent / "templates" / "flask"
+        shutil.copytree(template, root / "migrations",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        (root / "migrations" / "alembic.ini.mako").rename(root / "migrations" / "alembic.ini")
+        shutil.copytree(ROOT / "migrations" / "versions", root / "migrations" / "versions",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        manage = root / "manage.py"
+        manage.write_text(FLASK_SCRIPT_FORK + manage.read_text())
+        compiled(root)
+        yield root
+
+
+# What the tutorial's manage.py needs on the modern stack, which has only the
+# fork of Flask-Script.
+FLASK_SCRIPT_FORK = """try:
+    import flask_script  # noqa: F401
+except ImportError:
+    import sys
+    import flask_script_ng
+    sys.modules["flask_script"] = flask_script_ng
+"""
 
 
 def run(args, cwd, env, check=True, stamp_lines=False):
@@ -84,7 +120,17 @@ def project_copy(versions=None):
             for name, text in versions.items():
                 (root / "migrations" / "versions" / name).write_text(text)
         shutil.copytree(ROOT / "bench" / "alembic_env", root / "alembic_env")
+        compiled(root)
         yield root
+
+
+def compiled(root):
+    """Write the bytecode of every module under `root`, as an app that has
+    run once has it, even where PYTHONDONTWRITEBYTECODE is set: otherwise each
+    timed run compiles the project's sources again, and the comparison with
+    a one-file app measures the compiler."""
+    if not compileall.compile_dir(str(root), quiet=1):
+        raise RuntimeError("cannot compile the modules under {}".format(root))
 
 
 def alembic_ini(root, database_url):

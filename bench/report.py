@@ -22,6 +22,11 @@ def targets(results):
                  "{:.2f}x at worst (the imports alone: {:.2f}x)".format(
                      worst, cli["imports only (the floor)"]["ratio"]),
                  worst <= cli_latency.TARGET_RATIO))
+    tutorial = results["tutorial"]
+    rows.append(("manage.py db current at most {}x the tutorial's one-file app".format(
+                    cli_latency.TARGET_TUTORIAL_RATIO),
+                 "{:.3f}x".format(tutorial["ratio"]),
+                 tutorial["ratio"] <= cli_latency.TARGET_TUTORIAL_RATIO))
     fit = results["history"]["fits"]["seconds"]
     rows.append(("long histories: cost linear in the number of revisions",
                  "{:.1f} ms per revision, off a straight line by {:.1%} at most".format(
@@ -69,6 +74,12 @@ def markdown(results, title, plot_name):
     for label, row in results["cli"].items():
         lines.append("| {} | {} | {} | {:.2f}x |".format(
             label, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"]))
+
+    tutorial = results["tutorial"]
+    lines += ["", "`python manage.py db current` here: {}; in the Flask-Migrate tutorial's "
+              "one-file app (stock env.py, same database and versions/): {}; ratio "
+              "{:.3f}x.".format(seconds(tutorial["seconds"]), seconds(tutorial["tutorial"]),
+                                tutorial["ratio"])]
 
     history = results["history"]
     lines += ["", "## 2. A long history (generated revisions, SQLite)", "",

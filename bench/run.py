@@ -22,12 +22,15 @@ from bench.measure import ROOT, Backend
 
 FULL = {
     "cli_runs": 10,
+    # The tutorial ratio is a few percent: many runs to see it through the noise.
+    "tutorial_runs": 40,
     "history_lengths": [100, 250, 500], "history_runs": 3,
     "table_sizes": [10 ** 4, 10 ** 5, 10 ** 6], "table_runs": 3,
     "api_sizes": [10 ** 4, 10 ** 6], "api_requests": 200, "api_seconds": 5, "api_runs": 3,
 }
 QUICK = {
     "cli_runs": 3,
+    "tutorial_runs": 10,
     "history_lengths": [20, 40, 80], "history_runs": 3,
     "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
     "api_sizes": [10 ** 3, 10 ** 4], "api_requests": 30, "api_seconds": 1, "api_runs": 3,
@@ -71,6 +74,9 @@ def main():
         "mode": "QUICK=1 (small sizes)" if quick else "full",
     }}
     results["cli"] = section("CLI latency", cli_latency.measure, settings["cli_runs"])
+    results["tutorial"] = section("db current against the tutorial's app",
+                                  cli_latency.measure_against_tutorial,
+                                  settings["tutorial_runs"])
     results["history"] = section("long history", long_history.measure,
                                  settings["history_lengths"], settings["history_runs"])
     results["tables"] = section("big tables", big_tables.measure, backends,

@@ -14,7 +14,6 @@ import zlib
 from contextlib import contextmanager
 
 from alembic.util import CommandError
-from filelock import FileLock, Timeout
 
 from .database import committed, describe
 
@@ -106,12 +105,18 @@ class SQLiteLock:
     locks last one transaction, and a migration run is several."""
 
     def __init__(self, connection):
+        # Imported here: only commands that change a SQLite database need it,
+        # and `db current` should not pay for it.
+        from filelock import FileLock
+
         database = connection.engine.url.database
         path = None if database in (None, "", ":memory:") else database + ".migration-lock"
         self.file_lock = None if path is None else FileLock(path)
         self.name = "file {}".format(path)
 
     def try_acquire(self):
+        from filelock import Timeout
+
         if self.file_lock is None:  # an in-memory database has one connection
             return True
         try:

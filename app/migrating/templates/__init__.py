@@ -6,7 +6,8 @@ env.py (and the multidb script.py.mako) must import this package by the
 name it has where it lives: app.migrating here; yourapp.migrating, or
 migrating, in a project that adopted it. alembic copies those files as they
 are, so `db init` reads the templates from a temporary copy in which
-"{package}" is replaced by that name.
+"__migrating_package__" is replaced by that name. (A placeholder that is a
+Python name keeps the templates valid Python, for compileall and linters.)
 """
 import atexit
 import os
@@ -21,7 +22,7 @@ TEMPLATES = ("flask", "flask-multidb")
 NAMING_FILES = ("env.py", "script.py.mako")
 # The package that holds this one, as env.py imports it.
 PACKAGE = __name__.rsplit(".", 1)[0]
-PACKAGE_PLACEHOLDER = "{package}"
+PACKAGE_PLACEHOLDER = "__migrating_package__"
 MISSING_BINDS = (
     "this repository migrates several databases (db init --multidb), but "
     "SQLALCHEMY_BINDS is not set: set it to a JSON object of names and URLs, "
@@ -40,7 +41,7 @@ def configure(config):
 
 
 def templates_naming_this_package():
-    """A temporary copy of the templates in which "{package}" is PACKAGE; it
+    """A temporary copy of the templates in which PACKAGE_PLACEHOLDER is PACKAGE; it
     is removed when the process ends. alembic calls this only for `init`."""
     folder = tempfile.mkdtemp(prefix="db-init-templates-")
     atexit.register(shutil.rmtree, folder, True)

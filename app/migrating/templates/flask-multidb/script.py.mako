@@ -1,5 +1,5 @@
 <%!
-from {package}.multidb import bind_names
+from __migrating_package__.multidb import bind_names
 %>"""${message}
 
 Revision ID: ${up_revision}

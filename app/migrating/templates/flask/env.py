@@ -1,10 +1,10 @@
 """The Alembic environment of this repository: every `python manage.py
 db ...` (and `flask db ...`) command runs this file.
 
-The work is done by {package}.env, the migration safety net: read it for
+The work is done by __migrating_package__.env, the migration safety net: read it for
 what happens (the lock, a transaction per revision, unfinished revisions,
 logging, --sql).
 """
-from {package}.env import run
+from __migrating_package__.env import run
 
 run()
