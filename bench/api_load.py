@@ -1,5 +1,6 @@
 """GET /api/users?limit=50 at the first page and at a deep page (`after=`
-near the end), over many users: latency must not grow with the depth; and
+near the end), over many users, and the same for the HTML page at / (20
+users a page): latency must not grow with the depth; and
 requests per second served by gunicorn (2 workers) against `runserver`."""
 import http.client
 import socket
@@ -113,12 +114,15 @@ def measure(sizes, requests, seconds, runs):
             execute_sql(url, LOAD.format(n=users))
             first = "/api/users?limit={}".format(PAGE)
             deep = "/api/users?limit={}&after={}".format(PAGE, users - PAGE - 10)
+            paths = {"first": first, "deep": deep,
+                     "html first": "/", "html deep": "/?after={}".format(users - 30)}
             with gunicorn(root, env) as server:
-                latency(server.port, first, 20)  # warm both workers up
-                pages = {"first": [], "deep": []}
+                for path in paths.values():
+                    latency(server.port, path, 20)  # warm both workers up
+                pages = {page: [] for page in paths}
                 for _ in range(runs):
-                    pages["first"].append(latency(server.port, first, requests))
-                    pages["deep"].append(latency(server.port, deep, requests))
+                    for page, path in paths.items():
+                        pages[page].append(latency(server.port, path, requests))
             results["latency"][users] = {
                 page: {key: median([s[key] for s in samples]) for key in samples[0]}
                 for page, samples in pages.items()}

@@ -195,19 +195,25 @@ def test_the_page_reads_well_on_a_phone_and_on_a_wide_screen(chromium, site, pro
             else:  # one above the other
                 assert form["y"] + form["height"] <= users["y"]
             pagination = page.locator("nav.pagination")
-            expect(pagination).to_contain_text("Page 1 of 3")
+            expect(pagination).to_contain_text("20 shown")
+            expect(pagination.locator("a", has_text="Previous")).to_have_count(0)
             expect(page.locator("tbody tr")).to_have_count(20)
             window.screenshot("page-1")
 
             pagination.locator("a", has_text="Next").click()
             page.wait_for_load_state()
-            expect(pagination).to_contain_text("Page 2 of 3")
             expect(user_row(page, "user21@example.com")).to_have_count(1)
             pagination.locator("a", has_text="Next").click()
             page.wait_for_load_state()
-            expect(pagination).to_contain_text("Page 3 of 3")
             expect(page.locator("tbody tr")).to_have_count(5)
+            expect(pagination).to_contain_text("5 shown")
             expect(pagination.locator("a", has_text="Next")).to_have_count(0)
+            pagination.locator("a", has_text="Previous").click()
+            page.wait_for_load_state()
+            expect(user_row(page, "user21@example.com")).to_have_count(1)
+            expect(page.locator("tbody tr")).to_have_count(20)
+            pagination.locator("a", has_text="Next").click()
+            page.wait_for_load_state()
             window.screenshot("page-3")
         finally:
             window.context.close()

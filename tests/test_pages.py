@@ -1,4 +1,6 @@
 """The HTML page at /: list, add and delete users through forms."""
+import re
+
 import pytest
 
 from app.extensions import db
@@ -78,21 +80,76 @@ def test_deleting_an_unknown_user_is_404(client):
     assert client.post("/users/999/delete", data={"csrf_token": token}).status_code == 404
 
 
-def test_the_list_is_paginated(client, migrated_app):
-    per_page = migrated_app.config["USERS_PER_PAGE"]
+def add_users(count):
     db.session.add_all(User(name="user {:03d}".format(n), email="u{}@example.com".format(n))
-                       for n in range(per_page + 1))
+                       for n in range(count))
     db.session.commit()
-    first = client.get("/").get_data(as_text=True)
-    assert "user 000" in first and "user {:03d}".format(per_page) not in first
-    assert "Page 1 of 2" in first and "?page=2" in first
-    second = client.get("/?page=2").get_data(as_text=True)
-    assert "user {:03d}".format(per_page) in second and "user 000" not in second
 
 
-@pytest.mark.parametrize("page", ["0", "-3", "abc", "9" * 40])
-def test_a_junk_page_number_still_renders(client, page):
-    assert client.get("/?page=" + page).status_code == 200
+def names_on(html):
+    return re.findall(r"<td>(user \d{3})</td>", html)
+
+
+def link(html, label):
+    """The href of the pagination link whose text starts with `label`, or None."""
+    match = re.search(r'<a href="([^"]+)">(?:&larr; )?' + label, html)
+    return match and match.group(1).replace("&amp;", "&")
+
+
+def test_the_list_pages_by_id_and_visits_each_user_once(client, migrated_app):
+    per_page = migrated_app.config["USERS_PER_PAGE"]
+    add_users(2 * per_page + 5)
+    seen, html = [], client.get("/").get_data(as_text=True)
+    assert link(html, "&larr; Previous") is None and "{} shown".format(per_page) in html
+    pages = [html]
+    while link(html, "Next"):
+        assert "?after=" in link(html, "Next")
+        html = client.get(link(html, "Next")).get_data(as_text=True)
+        pages.append(html)
+    for page in pages:
+        seen += names_on(page)
+    assert seen == ["user {:03d}".format(n) for n in range(2 * per_page + 5)]
+    assert len(pages) == 3 and len(names_on(pages[-1])) == 5
+
+    # Previous walks back the same pages; First goes to the first.
+    back = client.get(link(pages[2], "&larr; Previous")).get_data(as_text=True)
+    assert names_on(back) == names_on(pages[1])
+    back = client.get(link(back, "&larr; Previous")).get_data(as_text=True)
+    assert names_on(back) == names_on(pages[0])
+    assert link(back, "&larr; Previous") is None
+    assert names_on(client.get(link(pages[2], "First")).get_data(as_text=True)) \
+        == names_on(pages[0])
+
+
+def test_a_deep_page_starts_after_the_id_it_names(client, migrated_app):
+    add_users(50)
+    first_id = db.session.query(User.id).order_by(User.id).first()[0]
+    html = client.get("/?after={}".format(first_id + 39)).get_data(as_text=True)
+    assert names_on(html) == ["user {:03d}".format(n) for n in range(40, 50)]
+    assert link(html, "Next") is None and link(html, "&larr; Previous")
+
+
+def test_deleting_keeps_the_page(client, migrated_app):
+    per_page = migrated_app.config["USERS_PER_PAGE"]
+    add_users(per_page + 3)
+    second = client.get(link(client.get("/").get_data(as_text=True), "Next"))
+    html = second.get_data(as_text=True)
+    action = re.search(r'action="(/users/\d+/delete\?after=\d+)"', html).group(1)
+    response = client.post(action, data={"csrf_token": csrf_token(html)})
+    assert response.status_code == 302
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert names_on(after) == names_on(html)[1:]
+
+
+@pytest.mark.parametrize("query", ["after=0", "after=-3", "after=abc", "after=" + "9" * 40,
+                                   "before=0", "before=-1", "before=xyz", "before=" + "9" * 40,
+                                   "after=5&before=3", "page=2"])
+def test_junk_paging_arguments_still_render(client, migrated_app, query):
+    add_users(3)
+    response = client.get("/?" + query)
+    assert response.status_code == 200
+    # Whatever the junk, the first (here the only) page.
+    assert names_on(response.get_data(as_text=True)) == ["user 000", "user 001", "user 002"]
 
 
 def test_user_data_is_escaped_in_html(client):
@@ -118,7 +175,7 @@ def test_the_stylesheet_is_served_by_the_app(client):
         response.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/?page=2", "/no/such/page"])
+@pytest.mark.parametrize("path", ["/", "/?after=2", "/no/such/page"])
 def test_html_pages_are_never_cached_or_shared(client, path):
     response = client.get(path)
     assert "Cookie" in response.headers["Vary"]

@@ -15,7 +15,7 @@ from app.config import CONFIGS
 from tests.support import PROJECT_ROOT, csrf_token, get, post_chunked, running_server
 
 MIB = 1024 * 1024
-PATHS = ["/", "/?page=2", "/no/such/page", "/api/users", "/api/users/999",
+PATHS = ["/", "/?after=2", "/no/such/page", "/api/users", "/api/users/999",
          "/healthz", "/static/style.css"]
 
 

@@ -10,8 +10,9 @@ from . import users
 from .forms import AddUserForm
 from .store import DuplicateEmail, create_user, delete_user, find_user
 
-# Far past any real page; a larger number would overflow the OFFSET.
-MAX_PAGE = 10 ** 9
+# Ids are database integers; a larger `after` or `before` could not exist
+# and would overflow SQLite's driver.
+MAX_ID = 2 ** 63 - 1
 
 
 @users.route("/", methods=["GET"])
@@ -41,18 +42,49 @@ def remove_user(user_id):
     name = user.name
     delete_user(user)
     flash("Deleted {}.".format(name))
-    return redirect(url_for(".index", page=page_number()))
+    # Back to the same page: the one that starts after the same id.
+    return redirect(url_for(".index", after=id_argument("after")))
 
 
-def page_number():
-    """The ?page= argument, held between 1 and MAX_PAGE; junk means page 1."""
-    page = request.args.get("page", 1, type=int)
-    return min(max(page, 1), MAX_PAGE)
+class UsersPage:
+    """One page of users in id order, found by key like the API's: the users
+    after an id (?after=), or the page before an id (?before=). A deep page
+    costs what the first does: no OFFSET skips the rows before it, and no
+    count of all users is taken (it too would read every row)."""
+
+    def __init__(self, per_page, after=None, before=None):
+        if before is not None:
+            rows = (User.query.filter(User.id < before).order_by(User.id.desc())
+                    .limit(per_page + 1).all())
+            if len(rows) > per_page:
+                self.items = rows[per_page - 1::-1]
+                self.has_prev = True
+                self.has_next = True
+                return
+            after = None  # fewer than a page before it: that is the first page
+        rows = (User.query.filter(User.id > (after or 0)).order_by(User.id)
+                .limit(per_page + 1).all())
+        if not rows and after:  # past the last user (deleted since): the first page
+            after = None
+            rows = User.query.order_by(User.id).limit(per_page + 1).all()
+        self.items = rows[:per_page]
+        self.has_next = len(rows) > per_page
+        self.has_prev = bool(after) and bool(self.items) and (
+            User.query.filter(User.id <= after).first() is not None)
+
+    @property
+    def after(self):
+        """The ?after= that shows this page again (None: the first page)."""
+        return self.items[0].id - 1 if self.has_prev and self.items else None
+
+
+def id_argument(name):
+    """The ?<name>= id, held between 0 and MAX_ID; junk means none."""
+    value = request.args.get(name, type=int)
+    return None if value is None else min(max(value, 0), MAX_ID)
 
 
 def render_users_page(form):
-    users_page = User.query.order_by(User.id).paginate(
-        page=page_number(), per_page=current_app.config["USERS_PER_PAGE"],
-        error_out=False,
-    )
+    users_page = UsersPage(current_app.config["USERS_PER_PAGE"],
+                           after=id_argument("after"), before=id_argument("before"))
     return render_template("users/index.html", form=form, users=users_page)
