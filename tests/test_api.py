@@ -130,6 +130,18 @@ def test_duplicate_email_is_409_and_adds_nothing(client):
     assert user_count() == 1
 
 
+def test_addresses_that_differ_by_an_accent_are_two_users(client):
+    """Every backend compares emails exactly (MariaDB's default collation
+    would take josé and jose for one: revision 8f3a6c2d5e71); case is
+    folded by the app, which lowercases every address."""
+    for email in ("jose@example.com", "josé@example.com", "JOSÉ@example.com"):
+        response = post(client, dict(ADA, email=email))
+        expected = 409 if email == "JOSÉ@example.com" else 201
+        assert response.status_code == expected, (email, response.get_json())
+    emails = sorted(user["email"] for user in client.get("/api/users").get_json()["users"])
+    assert emails == ["jose@example.com", "josé@example.com"]
+
+
 def test_get_unknown_id_is_404_json(client):
     response = client.get("/api/users/12345")
     assert response.status_code == 404

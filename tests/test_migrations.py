@@ -77,6 +77,7 @@ ROWS_BY_REVISION = {
                       "role": "admin"},
     REVISION_IDS[3]: {"id": 4, "name": "Barbara", "email": "barbara@example.com",
                       "role": "super_user"},
+    REVISION_IDS[4]: {"id": 5, "name": "José", "email": "josé@example.com"},
 }
 
 
@@ -100,6 +101,7 @@ def test_rows_written_at_every_revision_survive_every_later_upgrade(
         (2, "Grace", "grace@example.com", "user"),
         (3, "Edsger", "edsger@example.com", "admin"),
         (4, "Barbara", "barbara@example.com", "super_user"),
+        (5, "José", "josé@example.com", "user"),
     ]
     assert missing_timestamps == 0
 
@@ -115,7 +117,7 @@ def test_downgrading_to_base_keeps_every_row_until_the_table_goes(
     with alembic_engine.connect() as connection:
         names = connection.execute(
             sa.select(users.c.name).order_by(users.c.id)).scalars().all()
-    assert names == ["Ada", "Grace", "Edsger", "Barbara"]
+    assert names == ["Ada", "Grace", "Edsger", "Barbara", "José"]
 
 
 def test_the_email_backfill_fills_every_row_across_batches(alembic_runner, alembic_engine):
