@@ -200,20 +200,20 @@ def test_the_page_reads_well_on_a_phone_and_on_a_wide_screen(chromium, site, pro
             expect(page.locator("tbody tr")).to_have_count(20)
             window.screenshot("page-1")
 
-            pagination.locator("a", has_text="Next").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                pagination.locator("a", has_text="Next").click()
             expect(user_row(page, "user21@example.com")).to_have_count(1)
-            pagination.locator("a", has_text="Next").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                pagination.locator("a", has_text="Next").click()
             expect(page.locator("tbody tr")).to_have_count(5)
             expect(pagination).to_contain_text("5 shown")
             expect(pagination.locator("a", has_text="Next")).to_have_count(0)
-            pagination.locator("a", has_text="Previous").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                pagination.locator("a", has_text="Previous").click()
             expect(user_row(page, "user21@example.com")).to_have_count(1)
             expect(page.locator("tbody tr")).to_have_count(20)
-            pagination.locator("a", has_text="Next").click()
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                pagination.locator("a", has_text="Next").click()
             window.screenshot("page-3")
         finally:
             window.context.close()

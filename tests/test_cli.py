@@ -383,7 +383,8 @@ def test_runserver_warns_when_migrations_are_pending(project):
         output = stop(process)
     assert status == 503
     assert '"pending"' in body
-    assert 'warning: 2 unapplied migration(s): run "python manage.py db upgrade"' in output
+    assert 'warning: {} unapplied migration(s): run "python manage.py db upgrade"'.format(
+        len(REVISIONS) - 2) in output
 
 
 def test_runserver_at_head_serves_the_page_without_warning(project):
