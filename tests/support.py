@@ -2,7 +2,9 @@
 readers of HTML, stderr and the migration history."""
 import io
 import os
+import pty
 import re
+import select
 import shutil
 import socket
 import subprocess
@@ -67,6 +69,46 @@ class Project:
             text=True,
             timeout=timeout,
         )
+
+    def manage_on_terminal(self, *args, answers=(), env=None, timeout=120):
+        """Run `python manage.py *args` with a pseudo-terminal as stdin,
+        stdout and stderr; `answers` [(prompt, reply)] answer the prompts in
+        order, each once its prompt text is on the screen. Return
+        (exit code, everything the terminal showed)."""
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            [sys.executable, "manage.py", *args], cwd=str(self.root),
+            env=self.environment(dict({"TERM": "dumb"}, **(env or {}))),
+            stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
+        os.close(terminal)
+        screen, pending, deadline = "", list(answers), time.monotonic() + timeout
+        answered = 0  # the screen up to here has been answered
+        try:
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([controller], [], [], 0.1)
+                if ready:
+                    try:
+                        chunk = os.read(controller, 4096)
+                    except OSError:  # the program ended and closed the terminal
+                        break
+                    if not chunk:
+                        break
+                    screen += chunk.decode(errors="replace").replace("\r\n", "\n")
+                if pending and pending[0][0] in screen[answered:]:
+                    os.write(controller, (pending.pop(0)[1] + "\n").encode())
+                    answered = len(screen)
+                if not ready and process.poll() is not None:
+                    break
+            else:
+                raise AssertionError("no end after {} s; the terminal shows:\n{}".format(
+                    timeout, screen))
+        finally:
+            os.close(controller)
+            process.kill()
+            process.wait()
+        assert not pending, "never asked {!r}; the terminal shows:\n{}".format(
+            pending[0][0], screen)
+        return process.returncode, screen
 
     def flask(self, *args, env=None):
         """Run `python -m flask *args` (the Flask CLI) on the same app."""
@@ -135,6 +177,13 @@ class Project:
         text = models.read_text()
         anchor = "    def to_dict(self):"
         models.write_text(text.replace(anchor, line + "\n\n" + anchor, 1))
+
+    def edit_models(self, old, new):
+        """Replace the text `old` of this copy's app/models.py by `new`."""
+        models = self.root / "app" / "models.py"
+        text = models.read_text()
+        assert old in text, old
+        models.write_text(text.replace(old, new, 1))
 
     def add_revision(self, revision, down_revision, upgrade, downgrade="pass"):
         """Write a revision file into migrations/versions of this copy; the

@@ -12,6 +12,8 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
     unfinished.py  revisions that started and did not finish
     status.py      the database's revision against the scripts' heads
     commands.py    db check, db createdb, runserver's warning
+    autogenerate/  what `db migrate` writes: enums, NOT NULL columns, renames,
+                   MariaDB's operation order, and who answers its questions
     database.py    connecting, errors that name the database, createdb
     errors.py      one line instead of a traceback
     templates/     what `db init` writes

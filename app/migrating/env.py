@@ -32,7 +32,7 @@ from flask import current_app, has_app_context
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
-from . import unfinished
+from . import autogenerate, unfinished
 from .database import connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
@@ -92,21 +92,6 @@ def load_app():
     return ScriptInfo(app_import_path=name or None).load_app()
 
 
-def skip_empty_autogenerate(databases=1):
-    """A process_revision_directives callback: `db migrate` with no model
-    changes writes no empty revision file. Alembic calls it once per database
-    of a run; the revision is known empty once all `databases` are compared."""
-    def skip_if_empty(migration_context, revision, directives):
-        if not getattr(context.config.cmd_opts, "autogenerate", False):
-            return
-        operations = directives[0].upgrade_ops_list
-        if len(operations) >= databases and all(ops.is_empty() for ops in operations):
-            directives[:] = []
-            logger.info("No changes in schema detected.")
-
-    return skip_if_empty
-
-
 def include_name(name, type_, parent_names):
     """Autogenerate and `db check` leave the bookkeeping table alone."""
     return not (type_ == "table" and unfinished.is_bookkeeping_table(name))
@@ -127,8 +112,10 @@ def revision_errors_explained():
 
 def run_offline():
     extension = current_app.extensions["migrate"]
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    autogenerate.prepare(url.get_backend_name())
     context.configure(
-        url=make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]),
+        url=url,
         target_metadata=extension.db.metadata,
         literal_binds=True,
         transaction_per_migration=True,
@@ -151,10 +138,11 @@ def run_online():
 
 def run_on(connection):
     extension = current_app.extensions["migrate"]
+    autogenerate.prepare(connection.dialect.name)
     context.configure(
         connection=connection,
         target_metadata=extension.db.metadata,
-        process_revision_directives=skip_empty_autogenerate(),
+        process_revision_directives=autogenerate.revision_writer(),
         include_name=include_name,
         transaction_per_migration=True,
         # SQLite's DDL is transactional once the driver lets SQLAlchemy

@@ -114,7 +114,7 @@ def failure(connection, script, error):
     RUNNING.clear()
     if revision is None:
         return None
-    cause = first_line(getattr(error, "orig", None) or error)
+    cause = first_line(database_error(error))
     if (revision, direction) in unfinished(connection):
         return CommandError(
             "revision {} failed part-way through its {} ({}); some of its "
@@ -127,6 +127,18 @@ def failure(connection, script, error):
         "revision {} failed and its {} was rolled back, the database is as "
         "before it ({}): fix the revision and run the command again".format(
             describe_revision(script, revision), direction, cause))
+
+
+def database_error(error):
+    """What the database said, when `error` comes from it, even wrapped in
+    another exception (alembic-postgresql-enum wraps a rejected enum value
+    in a ValueError), else `error`."""
+    seen = error
+    while seen is not None:
+        if getattr(seen, "orig", None) is not None:
+            return seen.orig
+        seen = seen.__cause__
+    return error
 
 
 def describe_revision(script, revision):

@@ -1,0 +1,63 @@
+"""What `db migrate` writes: Alembic's autogenerate, compared more closely
+and rewritten before the file is written, so that a revision runs unedited
+on the database it was made against and loses no data.
+
+    sqlite.py            SQLite's CHECKs of Enum columns: compared, added
+                         once, dropped before their column
+    postgresql.py        PostgreSQL's enum types, by alembic-postgresql-enum
+    not_null.py          a NOT NULL column added to a table that has rows
+    renames.py           a column dropped and one of its type added: renamed?
+    order.py             the order MariaDB/MySQL accepts: foreign keys
+                         before the indexes they use
+    questioner.py        who answers: the person at the terminal, or, without
+                         one, the safe answer or a refusal
+
+Detection is apart from asking (as in Django's autodetector and
+questioner): not_null.py and renames.py find the cases, questioner.py
+decides them.
+"""
+import logging
+
+from alembic import context
+
+from . import not_null, order, postgresql, renames, sqlite
+from .questioner import questioner_for_this_run
+
+logger = logging.getLogger("alembic.env")
+
+
+def prepare(dialect_name):
+    """Switch on the comparisons this dialect needs, before autogenerate
+    runs or revisions written by it run."""
+    if dialect_name == "postgresql":
+        postgresql.enable()
+    elif dialect_name == "sqlite":
+        sqlite.enable()
+
+
+def revision_writer(databases=1):
+    """The process_revision_directives callback of the migration env. Alembic
+    calls it once per database of a run (one, or each bind of a multidb
+    repository), after comparing that database; it rewrites that database's
+    operations and, once all `databases` are compared, drops a revision with
+    no operations, so that `db migrate` with no model change writes no file."""
+    def write(migration_context, revision, directives):
+        if not getattr(context.config.cmd_opts, "autogenerate", False):
+            return  # db check compares only; nothing is written or asked
+        script = directives[0]
+        upgrade_ops, downgrade_ops = script.upgrade_ops_list[-1], script.downgrade_ops_list[-1]
+        dialect = migration_context.dialect
+        questioner = questioner_for_this_run()
+        renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, dialect)
+        not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect)
+        not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True)
+        if dialect.name == "sqlite":
+            sqlite.rewrite_checks(upgrade_ops, downgrade_ops, migration_context)
+        order.in_safe_order(upgrade_ops)
+        order.in_safe_order(downgrade_ops)
+        operations = script.upgrade_ops_list
+        if len(operations) >= databases and all(ops.is_empty() for ops in operations):
+            directives[:] = []
+            logger.info("No changes in schema detected.")
+
+    return write

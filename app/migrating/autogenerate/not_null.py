@@ -1,0 +1,91 @@
+"""A NOT NULL column without a server_default, added to a table that already
+exists: Alembic writes add_column(nullable=False), which fails on PostgreSQL
+and SQLite when the table has rows and, on MariaDB/MySQL, fills them with
+'' or 0 without a word.
+
+With a value for the rows that exist (questioner.py asks for one, once),
+the revision adds the column nullable, fills it, then sets NOT NULL; its
+downgrade drops the column. Without a value, no revision is written.
+
+The same goes for the downgrade of a revision that drops such a column: it
+adds the column back, and its rows need a value then. Without one, the
+downgrade adds it back nullable (its values are gone either way) and a
+warning says so.
+"""
+import datetime
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+from .questioner import NOW
+
+
+def needs_value(operation):
+    """True for an add_column the rows that exist cannot satisfy."""
+    if not isinstance(operation, ops.AddColumnOp):
+        return False
+    column = operation.column
+    return not column.nullable and column.server_default is None and not column.primary_key
+
+
+def fill_new_not_null_columns(container, questioner, dialect, downgrade=False):
+    """Rewrite each table's new NOT NULL columns in `container` (the
+    upgrade's operations, or the downgrade's) into add nullable, fill, set
+    NOT NULL, with the values `questioner` gives."""
+    found = [(group, operation) for group in container.ops
+             if isinstance(group, ops.ModifyTableOps)
+             for operation in group.ops if needs_value(operation)]
+    if not found:
+        return
+    values = questioner.one_off_value(
+        [(group.table_name, operation.column) for group, operation in found], downgrade)
+    filled = {}
+    for (group, operation), value in zip(found, values):
+        filled.setdefault(id(group), []).append((operation, value))
+    rewritten = []
+    for group in container.ops:
+        rewritten.extend(filling(group, filled[id(group)], dialect)
+                         if id(group) in filled else [group])
+    container.ops[:] = rewritten
+
+
+def filling(group, columns, dialect):
+    """The table's operations with `columns` [(AddColumnOp, value)] added
+    nullable, then an UPDATE per column, then one group setting NOT NULL
+    (a value of None: left nullable)."""
+    nullable = {id(operation): nullable_copy(operation) for operation, _ in columns}
+    added = ops.ModifyTableOps(group.table_name, [nullable.get(id(o), o) for o in group.ops],
+                               schema=group.schema)
+    filled = [(operation, value) for operation, value in columns if value is not None]
+    updates = [ops.ExecuteSQLOp(update_sql(group, operation.column, value, dialect))
+               for operation, value in filled]
+    not_null = ops.ModifyTableOps(group.table_name, [
+        ops.AlterColumnOp(group.table_name, operation.column.name, schema=group.schema,
+                          existing_type=operation.column.type, existing_nullable=True,
+                          modify_nullable=False)
+        for operation, _ in filled], schema=group.schema)
+    return [added] + updates + ([not_null] if filled else [])
+
+
+def nullable_copy(operation):
+    column = operation.column._copy() if hasattr(operation.column, "_copy") \
+        else operation.column.copy()
+    column.nullable = True
+    return ops.AddColumnOp(operation.table_name, column, schema=operation.schema)
+
+
+def update_sql(group, column, value, dialect):
+    """UPDATE <table> SET <column> = <value>, as SQL text for `dialect`
+    (alembic writes op.execute() only with text)."""
+    if value == NOW:
+        value, kind = sa.func.current_timestamp(), column.type
+    elif isinstance(value, datetime.datetime):
+        # Written as text, which every backend reads as a timestamp or date.
+        value, kind = value.isoformat(sep=" "), sa.String()
+    elif isinstance(value, datetime.date):
+        value, kind = value.isoformat(), sa.String()
+    else:
+        kind = column.type
+    table = sa.table(group.table_name, sa.column(column.name, kind), schema=group.schema)
+    statement = table.update().values({column.name: value})
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

@@ -1,0 +1,244 @@
+"""What `python manage.py db migrate` writes runs unedited and keeps the
+data: each test changes the models of a project copy whose users table
+holds rows, runs db migrate (under a pseudo-terminal where it asks), then
+upgrade -> check -> downgrade -1 -> upgrade -> check, and reads the rows
+back. On SQLite, PostgreSQL and MariaDB."""
+import pytest
+from sqlalchemy import text
+
+from tests.support import error_lines
+from tests.test_cli import assert_ok, new_revision_id
+
+USERS = [("Ann", "ann@example.com"), ("Bob", "bob@example.com")]
+OLD_ROLES = 'ROLES = ("super_user", "admin", "user")'
+NAME_COLUMN = "name = db.Column(db.String(128), nullable=False)"
+NEW_NOT_NULL_PROMPT = "Value for those rows, once"
+
+
+@pytest.fixture
+def users(project):
+    """The project's database at head, with USERS in it."""
+    assert_ok(project.manage("db", "upgrade"))
+    execute(project, "INSERT INTO users (name, email) VALUES "
+            + ", ".join("('{}', '{}')".format(*user) for user in USERS))
+    return project
+
+
+def execute(project, sql):
+    with project.engine() as engine, engine.begin() as connection:
+        result = connection.execute(text(sql))
+        return [tuple(row) for row in result] if result.returns_rows else None
+
+
+def written(project, result):
+    """The text of the revision db migrate wrote."""
+    revision = new_revision_id(result)
+    [name] = [n for n in project.revision_files() if revision in n]
+    return (project.root / "migrations" / "versions" / name).read_text()
+
+
+def assert_clean(project):
+    assert "No changes: the models match the migrations." in assert_ok(
+        project.manage("db", "check")).stdout
+
+
+def round_trip(project, at_old_revision=lambda: None):
+    """upgrade, check, downgrade -1 (then at_old_revision()), upgrade, check."""
+    head = None
+    assert_ok(project.manage("db", "upgrade"))
+    head = project.version()
+    assert_clean(project)
+    assert_ok(project.manage("db", "downgrade", "-1"))
+    assert project.version() != head
+    at_old_revision()
+    assert_ok(project.manage("db", "upgrade"))
+    assert project.version() == head
+    assert_clean(project)
+
+
+def refused(project, sql):
+    """The database error `sql` raises, or None when it runs."""
+    try:
+        execute(project, sql)
+    except Exception as error:  # the database refused it
+        return error
+    return None
+
+
+def test_an_enum_value_added_is_written_and_reversed(users):
+    users.edit_models(OLD_ROLES, 'ROLES = ("super_user", "admin", "user", "guest")')
+    # Before: db check sees the change that the database does not have.
+    check = users.manage("db", "check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    script = written(users, assert_ok(users.manage("db", "migrate", "-m", "guest role")))
+    assert "guest" in script
+
+    def guests_refused():
+        assert refused(users, "UPDATE users SET role = 'guest' WHERE name = 'Ann'")
+
+    round_trip(users, at_old_revision=guests_refused)
+    execute(users, "UPDATE users SET role = 'guest' WHERE name = 'Ann'")
+    assert execute(users, "SELECT name, role FROM users ORDER BY id") == [
+        ("Ann", "guest"), ("Bob", "user")]
+
+
+@pytest.mark.backends("postgresql", "sqlite")
+def test_removing_an_enum_value_that_rows_hold_fails_and_changes_nothing(users, backend):
+    execute(users, "UPDATE users SET role = 'admin' WHERE name = 'Bob'")
+    users.edit_models(OLD_ROLES, 'ROLES = ("super_user", "user")')
+    assert_ok(users.manage("db", "migrate", "-m", "no admins"))
+    before = users.version()
+
+    failed = users.manage("db", "upgrade")
+    assert failed.returncode == 1
+    [line] = error_lines(failed.stderr)
+    assert "rolled back" in line
+    if backend == "postgresql":
+        assert '"admin"' in line
+    assert users.version() == before
+    assert execute(users, "SELECT name, role FROM users ORDER BY id") == [
+        ("Ann", "user"), ("Bob", "admin")]
+
+    execute(users, "UPDATE users SET role = 'user' WHERE name = 'Bob'")
+    round_trip(users)
+    assert refused(users, "UPDATE users SET role = 'admin' WHERE name = 'Bob'")
+
+
+POST_MODEL = '''
+
+class Post(db.Model):
+    __tablename__ = "posts"
+
+    id = db.Column(db.Integer, primary_key=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    status = db.Column(db.Enum("draft", "published", name="post_status",
+                               create_constraint=True),
+                       nullable=False, server_default="draft")
+'''
+PLAN_COLUMN = ('    plan = db.Column(db.Enum("free", "pro", name="user_plan", '
+               'create_constraint=True), nullable=False, server_default="free")')
+
+
+def enum_types(project, backend):
+    if backend != "postgresql":
+        return set()
+    return {row[0] for row in execute(project, "SELECT typname FROM pg_type WHERE typtype = 'e'")}
+
+
+def test_a_new_table_with_an_enum_a_foreign_key_and_its_index_both_ways(users, backend):
+    """Several changes in one revision: a table with an enum column and a
+    foreign key with an index on the same column (MariaDB refuses to drop
+    that index before the key), and an enum column on a table with rows."""
+    models = users.root / "app" / "models.py"
+    models.write_text(models.read_text() + POST_MODEL)
+    users.add_to_model(PLAN_COLUMN)
+    assert_ok(users.manage("db", "migrate", "-m", "posts and plans"))
+
+    def types_gone():
+        assert "posts" not in users.tables()
+        assert "plan" not in users.columns("users")
+        assert enum_types(users, backend) <= {"user_role"}
+
+    round_trip(users, at_old_revision=types_gone)
+    if backend == "postgresql":
+        assert {"post_status", "user_plan"} <= enum_types(users, backend)
+    execute(users, "INSERT INTO posts (user_id) SELECT id FROM users WHERE name = 'Ann'")
+    assert execute(users, "SELECT name, email, plan FROM users ORDER BY id") == [
+        (name, email, "free") for name, email in USERS]
+    assert execute(users, "SELECT status FROM posts") == [("draft",)]
+    if backend != "sqlite":  # SQLite checks foreign keys only when told to
+        assert refused(users, "INSERT INTO posts (user_id) VALUES (999)")
+
+
+NICKNAME = "    nickname = db.Column(db.String(64), nullable=False)"
+JOINED = "    joined_at = db.Column(db.DateTime, nullable=False)"
+
+
+def test_a_not_null_column_without_a_default_is_refused_without_a_terminal(users):
+    users.add_to_model(NICKNAME)
+    before = users.revision_files()
+    result = users.manage("db", "migrate", "-m", "nickname")
+    assert result.returncode == 1
+    [line] = error_lines(result.stderr)
+    assert "users.nickname is NOT NULL without a server_default" in line
+    assert "no revision was written" in line
+    assert "Traceback" not in result.stderr
+    assert users.revision_files() == before
+
+
+def test_a_not_null_column_gets_a_one_off_value_at_a_terminal(users):
+    users.add_to_model(NICKNAME)
+    users.add_to_model(JOINED)
+    code, screen = users.manage_on_terminal(
+        "db", "migrate", "-m", "nickname and joined_at", answers=[
+            (NEW_NOT_NULL_PROMPT, "n/a"),  # not a literal: asked again
+            (NEW_NOT_NULL_PROMPT, "'n/a'"),
+            ("or now for the current time", "now"),
+        ])
+    assert code == 0, screen
+    assert "users.nickname is NOT NULL and has no server_default" in screen
+    assert "n/a is not a Python literal" in screen
+    assert "Traceback" not in screen
+    [name] = [n for n in users.revision_files() if "nickname_and_joined_at" in n]
+    script = (users.root / "migrations" / "versions" / name).read_text()
+    assert "op.execute(" in script
+
+    round_trip(users, at_old_revision=lambda: None)
+    rows = execute(users, "SELECT name, nickname, joined_at FROM users ORDER BY id")
+    assert [(name, nickname) for name, nickname, _ in rows] == [("Ann", "n/a"), ("Bob", "n/a")]
+    assert all(joined is not None for _, _, joined in rows)
+    assert refused(users, "INSERT INTO users (name, email, joined_at) "
+                          "VALUES ('Cy', 'cy@example.com', CURRENT_TIMESTAMP)")
+
+
+def rename_name_column(project):
+    project.edit_models(NAME_COLUMN, 'name = db.Column("full_name", db.String(128), nullable=False)')
+
+
+def test_a_rename_confirmed_at_a_terminal_keeps_every_value(users):
+    rename_name_column(users)
+    code, screen = users.manage_on_terminal("db", "migrate", "-m", "full name", answers=[
+        ("Did you rename users.name to users.full_name (VARCHAR(128))? [y/N]", "y")])
+    assert code == 0, screen
+    assert "data will be lost" not in screen
+    [name] = [n for n in users.revision_files() if "full_name" in n]
+    script = (users.root / "migrations" / "versions" / name).read_text()
+    assert "new_column_name='full_name'" in script
+    assert "new_column_name='name'" in script
+    assert "drop_column" not in script
+
+    def names_back():
+        assert execute(users, "SELECT name FROM users ORDER BY id") == [("Ann",), ("Bob",)]
+
+    round_trip(users, at_old_revision=names_back)
+    assert execute(users, "SELECT full_name, email FROM users ORDER BY id") == USERS
+
+
+def test_a_rename_declined_is_a_drop_and_an_add_with_a_warning(users):
+    rename_name_column(users)
+    code, screen = users.manage_on_terminal("db", "migrate", "-m", "full name", answers=[
+        ("Did you rename users.name to users.full_name (VARCHAR(128))? [y/N]", "n"),
+        (NEW_NOT_NULL_PROMPT, "'someone'"),
+        (NEW_NOT_NULL_PROMPT, "'nobody'")])
+    assert code == 0, screen
+    assert "users.name is dropped; the downgrade adds it back NOT NULL" in screen
+    assert "warning: users.name is dropped: its data will be lost" in screen
+    [name] = [n for n in users.revision_files() if "full_name" in n]
+    script = (users.root / "migrations" / "versions" / name).read_text()
+    assert "drop_column('name')" in script and "new_column_name" not in script
+
+    def names_back():
+        assert execute(users, "SELECT name FROM users") == [("nobody",), ("nobody",)]
+
+    round_trip(users, at_old_revision=names_back)
+    assert execute(users, "SELECT full_name FROM users") == [("someone",), ("someone",)]
+
+
+def test_without_a_terminal_a_rename_is_not_guessed(users):
+    rename_name_column(users)
+    before = users.revision_files()
+    result = users.manage("db", "migrate", "-m", "full name")
+    assert result.returncode == 1
+    assert "warning: users.name is dropped: its data will be lost" in result.stderr
+    assert "users.full_name is NOT NULL without a server_default" in result.stderr
+    assert users.revision_files() == before
