@@ -17,13 +17,14 @@ import sys
 import time
 from importlib import metadata
 
-from bench import api_load, big_tables, cli_latency, long_history, report
+from bench import api_load, autogenerate, big_tables, cli_latency, long_history, report
 from bench.measure import ROOT, Backend
 
 FULL = {
     "cli_runs": 10,
     # The tutorial ratio is a few percent: many runs to see it through the noise.
     "tutorial_runs": 40,
+    "autogenerate_runs": 5,
     "history_lengths": [100, 250, 500], "history_runs": 3,
     "table_sizes": [10 ** 4, 10 ** 5, 10 ** 6], "table_runs": 3,
     "api_sizes": [10 ** 4, 10 ** 6], "api_requests": 200, "api_seconds": 5, "api_runs": 3,
@@ -31,6 +32,7 @@ FULL = {
 QUICK = {
     "cli_runs": 3,
     "tutorial_runs": 10,
+    "autogenerate_runs": 3,
     "history_lengths": [20, 40, 80], "history_runs": 3,
     "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
     "api_sizes": [10 ** 3, 10 ** 4], "api_requests": 30, "api_seconds": 1, "api_runs": 3,
@@ -77,6 +79,8 @@ def main():
     results["tutorial"] = section("db current against the tutorial's app",
                                   cli_latency.measure_against_tutorial,
                                   settings["tutorial_runs"])
+    results["autogenerate"] = section("db migrate on a big schema", autogenerate.measure,
+                                      backends, settings["autogenerate_runs"])
     results["history"] = section("long history", long_history.measure,
                                  settings["history_lengths"], settings["history_runs"])
     results["tables"] = section("big tables", big_tables.measure, backends,

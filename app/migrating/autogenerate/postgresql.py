@@ -5,7 +5,9 @@ syncs them back. Removing a value that rows still hold fails in the
 revision's transaction, so nothing changes (env.py names the value).
 
 Imported only for PostgreSQL: it registers its comparison process-wide and
-costs an import the other backends do not need.
+costs an import the other backends do not need. Its INFO lines (two per
+enum of the models, on every run) are silenced; the revision file shows
+what it found.
 """
 import logging
 
@@ -26,4 +28,5 @@ def enable():
     """Import alembic-postgresql-enum (it registers itself with Alembic)."""
     import alembic_postgresql_enum  # noqa: F401
 
+    logging.getLogger("alembic.alembic_postgresql_enum").setLevel(logging.WARNING)
     logging.getLogger("alembic.alembic_postgresql_enum.compare_dispatch").addFilter(QUIET)
