@@ -8,6 +8,11 @@ revisions, and write a revision creating every table; the file is removed
 after each run. Ours does all it adds: the enum comparison
 (alembic-postgresql-enum on PostgreSQL, the CHECK comparison on SQLite),
 the rename and NOT NULL questions, the operation order.
+
+Two more figures say where the difference goes: on PostgreSQL, the plain
+env with alembic-postgresql-enum imported (the library's own cost); on
+every backend, `db heads` against `alembic heads` (the start-up of a Flask
+app, which reads no database).
 """
 import shutil
 import tempfile
@@ -43,7 +48,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from bench_schema import add_bench_tables
-
+{library}
 metadata = sa.MetaData()
 sa.Table("users", metadata, sa.Column("id", sa.Integer, primary_key=True))
 add_bench_tables(metadata)
@@ -58,7 +63,8 @@ with engine.connect() as connection:
 
 def prepare(root, url):
     """Make the project copy at `root` a big-schema one with no revisions,
-    and a reference repository beside it; return the reference's alembic.ini."""
+    and the reference repositories beside it; return their alembic.ini
+    files: {"plain": ..., "with library": ...}."""
     (root / "bench_schema.py").write_text(SCHEMA.format(count=TABLES))
     models = root / "app" / "models.py"
     models.write_text(models.read_text() + (
@@ -67,41 +73,67 @@ def prepare(root, url):
     versions = root / "migrations" / "versions"
     shutil.rmtree(versions)
     versions.mkdir()
-    reference = root / "reference"
-    (reference / "versions").mkdir(parents=True)
-    (reference / "env.py").write_text(REFERENCE_ENV)
-    shutil.copy(root / "alembic_env" / "script.py.mako", reference / "script.py.mako")
-    ini = root / "reference.ini"
-    ini.write_text("[alembic]\nscript_location = {}\nprepend_sys_path = {}\n"
-                   "sqlalchemy.url = {}\n".format(reference, root, url.replace("%", "%%")))
-    return ini
+    inis = {}
+    for label, library in (("plain", ""), ("with library", "import alembic_postgresql_enum  # noqa\n")):
+        reference = root / label.replace(" ", "_")
+        (reference / "versions").mkdir(parents=True)
+        (reference / "env.py").write_text(REFERENCE_ENV.format(library=library))
+        shutil.copy(root / "alembic_env" / "script.py.mako", reference / "script.py.mako")
+        inis[label] = root / (reference.name + ".ini")
+        inis[label].write_text("[alembic]\nscript_location = {}\nprepend_sys_path = {}\n"
+                               "sqlalchemy.url = {}\n".format(reference, root,
+                                                              url.replace("%", "%%")))
+    return inis
 
 
-def clear(folder):
+def without_startup(row):
+    """The ratio with the Flask app's start-up taken out of ours: what the
+    comparison and the rewriting cost against raw alembic's."""
+    return (row["seconds"] - row["startup"]) / row["alembic"]
+
+
+def raw_alembic(ini, *args):
+    return [str(BIN / "alembic"), "-c", str(ini), *args]
+
+
+def timed(args, root, env, folder):
+    """Seconds `args` took; the revision it wrote in `folder` is removed."""
+    seconds = run(args, root, env).seconds
     for path in Path(folder).glob("*.py"):
         path.unlink()
+    return seconds
 
 
 def measure(backends, runs):
-    """{backend: {"seconds", "alembic", "ratio"}}: medians of `runs`
-    autogenerate runs each, ours and the reference interleaved."""
+    """{backend: {"seconds", "alembic", "ratio", "startup", and on
+    PostgreSQL "with_library"}}: medians of `runs` runs each, ours and the
+    references interleaved."""
     results = {}
     for backend in backends:
         if backend.problem is not None:
             continue
         with tempfile.TemporaryDirectory() as folder, project_copy() as root, \
                 backend.database(folder) as url:
-            ini = prepare(root, url)
+            inis = prepare(root, url)
             compiled(root)
             env = environment(url)
-            raw = [str(BIN / "alembic"), "-c", str(ini), "revision", "--autogenerate",
-                   "-m", "bench"]
-            ours, reference = [], []
+            autogenerate = ("revision", "--autogenerate", "-m", "bench")
+            samples = {"seconds": [], "alembic": [], "with_library": [],
+                       "heads": [], "alembic_heads": []}
             for _ in range(runs):
-                reference.append(run(raw, root, env).seconds)
-                clear(root / "reference" / "versions")
-                ours.append(run(manage(root, "db", "migrate", "-m", "bench"), root, env).seconds)
-                clear(root / "migrations" / "versions")
-        results[backend.name] = {"seconds": median(ours), "alembic": median(reference),
-                                 "ratio": median(ours) / median(reference)}
+                samples["alembic"].append(timed(raw_alembic(inis["plain"], *autogenerate),
+                                                root, env, root / "plain" / "versions"))
+                if backend.name == "postgresql":
+                    samples["with_library"].append(timed(
+                        raw_alembic(inis["with library"], *autogenerate), root, env,
+                        root / "with_library" / "versions"))
+                samples["seconds"].append(timed(manage(root, "db", "migrate", "-m", "bench"),
+                                                root, env, root / "migrations" / "versions"))
+                samples["heads"].append(run(manage(root, "db", "heads"), root, env).seconds)
+                samples["alembic_heads"].append(
+                    run(raw_alembic(inis["plain"], "heads"), root, env).seconds)
+        row = {key: median(values) for key, values in samples.items() if values}
+        row["ratio"] = row["seconds"] / row["alembic"]
+        row["startup"] = row.pop("heads") - row.pop("alembic_heads")
+        results[backend.name] = row
     return results

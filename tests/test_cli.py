@@ -164,6 +164,11 @@ def test_a_new_repository_from_init_to_downgrade_base(project):
     assert project.version() == [first_id]
     assert_ok(project.manage("db", "downgrade", "-d", "fresh", "base"))
     assert project.tables() == BOOKKEEPING
+    # The downgrade took users.role's enum type with it (PostgreSQL), so the
+    # history upgrades again and comes back down.
+    assert_ok(project.manage("db", "upgrade", "-d", "fresh"))
+    assert project.version() == [second_id]
+    assert_ok(project.manage("db", "downgrade", "-d", "fresh", "base"))
     assert_ok(project.manage("db", "stamp", "-d", "fresh", "head"))
     assert project.version() == [second_id]
 
