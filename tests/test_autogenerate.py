@@ -242,3 +242,39 @@ def test_without_a_terminal_a_rename_is_not_guessed(users):
     assert "warning: users.name is dropped: its data will be lost" in result.stderr
     assert "users.full_name is NOT NULL without a server_default" in result.stderr
     assert users.revision_files() == before
+
+
+def test_a_table_rename_confirmed_at_a_terminal_keeps_rows_and_references(users, backend):
+    """users becomes people while posts holds a foreign key to it: the
+    rows stay, the foreign key follows, and the indexes and constraints
+    named after users take people's names."""
+    models = users.root / "app" / "models.py"
+    models.write_text(models.read_text() + POST_MODEL)
+    assert_ok(users.manage("db", "migrate", "-m", "posts"))
+    assert_ok(users.manage("db", "upgrade"))
+    execute(users, "INSERT INTO posts (user_id) SELECT id FROM users WHERE name = 'Bob'")
+
+    users.edit_models('__tablename__ = "users"', '__tablename__ = "people"')
+    users.edit_models('db.ForeignKey("users.id")', 'db.ForeignKey("people.id")')
+    code, screen = users.manage_on_terminal("db", "migrate", "-m", "people", answers=[
+        ("Did you rename table users to people? [y/N]", "y")])
+    assert code == 0, screen
+    assert "data will be lost" not in screen
+    [name] = [n for n in users.revision_files() if n.endswith("_people.py")]
+    script = (users.root / "migrations" / "versions" / name).read_text()
+    assert "op.rename_table('users', 'people')" in script
+    assert "op.rename_table('people', 'users')" in script
+    assert "drop_table" not in script
+
+    def users_back():
+        assert "users" in users.tables() and "people" not in users.tables()
+        assert execute(users, "SELECT name FROM users ORDER BY id") == [("Ann",), ("Bob",)]
+
+    round_trip(users, at_old_revision=users_back)
+    assert "users" not in users.tables()
+    assert execute(users, "SELECT name, email FROM people ORDER BY id") == USERS
+    assert execute(users, "SELECT people.name FROM posts JOIN people "
+                          "ON people.id = posts.user_id") == [("Bob",)]
+    assert refused(users, "INSERT INTO people (name, email) VALUES ('Ann', 'ann@example.com')")
+    if backend != "sqlite":
+        assert refused(users, "INSERT INTO posts (user_id) VALUES (999)")

@@ -6,7 +6,8 @@ on the database it was made against and loses no data.
                          once, dropped before their column
     postgresql.py        PostgreSQL's enum types, by alembic-postgresql-enum
     not_null.py          a NOT NULL column added to a table that has rows
-    renames.py           a column dropped and one of its type added: renamed?
+    renames.py           a column (or table) dropped and one like it added:
+                         renamed?
     order.py             the order MariaDB/MySQL accepts: foreign keys
                          before the indexes they use
     questioner.py        who answers: the person at the terminal, or, without
@@ -48,7 +49,9 @@ def revision_writer(databases=1):
         upgrade_ops, downgrade_ops = script.upgrade_ops_list[-1], script.downgrade_ops_list[-1]
         dialect = migration_context.dialect
         questioner = questioner_for_this_run()
-        renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, dialect)
+        renames.ask_about_table_renames(upgrade_ops, downgrade_ops, questioner,
+                                        migration_context)
+        renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
         not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect)
         not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True)
         if dialect.name == "sqlite":

@@ -49,6 +49,10 @@ class Questioner:
         """Whether `table`.`old` was renamed to `new`; no one can say here."""
         return False
 
+    def is_table_rename(self, old, new):
+        """Whether the table `old` was renamed to `new`; no one can say here."""
+        return False
+
 
 class InteractiveQuestioner(Questioner):
     """The person at the terminal answers."""
@@ -79,6 +83,10 @@ class InteractiveQuestioner(Questioner):
     def is_rename(self, table, old, new, type_text):
         answer = self.prompt("Did you rename {0}.{1} to {0}.{2} ({3})? [y/N] ".format(
             table, old, new, type_text))
+        return answer.lower() in ("y", "yes")
+
+    def is_table_rename(self, old, new):
+        answer = self.prompt("Did you rename table {} to {}? [y/N] ".format(old, new))
         return answer.lower() in ("y", "yes")
 
     @staticmethod

@@ -1,15 +1,25 @@
-"""A column dropped and another of the same type added to the same table:
-Alembic writes drop_column + add_column, which loses every value of the
-column. If it was a rename (questioner.py asks), the revision renames it
-instead, both ways, and every value survives; if not, or when nobody can be
-asked, drop + add stays and a warning says the column's data goes.
+"""Renames, which Alembic writes as a drop and an add that lose the data:
+
+- a column dropped and another of the same type added to the same table;
+- a table dropped and another created with the same columns (names and
+  types).
+
+If it was a rename (questioner.py asks), the revision renames instead, both
+ways, and every value survives; for a table, the indexes, unique, check and
+foreign key constraints named after the old table are renamed too (dropped
+and created under the naming convention's new names), so `db check` is
+clean afterwards. If not, or when nobody can be asked, drop + add stays and
+a warning says the data goes.
 """
+import sqlalchemy as sa
+from alembic.autogenerate import renderers
 from alembic.operations import ops
+from sqlalchemy.sql.elements import conv
 
 from .questioner import warn
 
 
-def ask_about_renames(upgrade_ops, downgrade_ops, questioner, dialect):
+def ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context):
     """Ask, table by table, whether each dropped column was renamed to an
     added one of the same type; rewrite both directions for each yes."""
     downgrades = {(group.schema, group.table_name): group for group in downgrade_ops.ops
@@ -17,7 +27,7 @@ def ask_about_renames(upgrade_ops, downgrade_ops, questioner, dialect):
     for group in upgrade_ops.ops:
         if not isinstance(group, ops.ModifyTableOps):
             continue
-        for dropped, added in candidates(group, questioner, dialect):
+        for dropped, added in candidates(group, questioner, migration_context):
             group.ops[group.ops.index(dropped)] = renaming(
                 group, dropped.to_column(), added.column)
             group.ops.remove(added)
@@ -30,27 +40,34 @@ def ask_about_renames(upgrade_ops, downgrade_ops, questioner, dialect):
                      .format(group.table_name, operation.column_name))
 
 
-def candidates(group, questioner, dialect):
+def candidates(group, questioner, migration_context):
     """[(DropColumnOp, AddColumnOp)] the questioner says are renames."""
     added = [o for o in group.ops if isinstance(o, ops.AddColumnOp)]
     found = []
     for dropped in [o for o in group.ops if isinstance(o, ops.DropColumnOp)]:
         old = dropped.to_column()
         for addition in added:
-            type_text = type_of(old, dialect)
-            if type_text == type_of(addition.column, dialect) and questioner.is_rename(
-                    group.table_name, old.name, addition.column.name, type_text):
+            if same_type(old, addition.column, migration_context) and questioner.is_rename(
+                    group.table_name, old.name, addition.column.name,
+                    type_text(addition.column, migration_context.dialect)):
                 found.append((dropped, addition))
                 added.remove(addition)
                 break
     return found
 
 
-def type_of(column, dialect):
+def same_type(reflected, modelled, migration_context):
+    """Whether autogenerate sees no type change between a column of the
+    database and one of the models (display widths, collations and the
+    like are the dialect's business)."""
     try:
-        return str(column.type.compile(dialect=dialect))
-    except Exception:  # a type this dialect cannot render is no rename candidate
-        return None
+        return not migration_context.impl.compare_type(reflected, modelled)
+    except Exception:  # a type the dialect cannot compare is no rename candidate
+        return False
+
+
+def type_text(column, dialect):
+    return str(column.type.compile(dialect=dialect))
 
 
 def renaming(group, old, new):
@@ -77,3 +94,136 @@ def rename_back(group, old, new):
         return
     group.ops[group.ops.index(drop_new)] = renaming(group, new, old)
     group.ops.remove(add_old)
+
+
+def ask_about_table_renames(upgrade_ops, downgrade_ops, questioner, migration_context):
+    """Ask whether each dropped table was renamed to a created one with the
+    same columns; rewrite both directions for each yes."""
+    dialect = migration_context.dialect
+    created = [o for o in upgrade_ops.ops if isinstance(o, ops.CreateTableOp)]
+    for dropped in [o for o in upgrade_ops.ops if isinstance(o, ops.DropTableOp)]:
+        old = table_of(dropped)
+        for creation in created:
+            new = table_of(creation)
+            if old.schema == new.schema and same_columns(old, new, migration_context) \
+                    and questioner.is_table_rename(old.name, new.name):
+                created.remove(creation)
+                # The dropped table's indexes come as drop_index operations
+                # of their own, not with its reflected Table.
+                indexes = dropped_indexes(upgrade_ops, old.name)
+                rename_table(upgrade_ops, old, new, dialect, old_indexes=indexes)
+                rename_table(downgrade_ops, new, old, dialect, new_indexes=indexes)
+                break
+        else:
+            warn("table {} is dropped: its data will be lost when the revision runs"
+                 .format(dropped.table_name))
+
+
+def table_of(operation):
+    """The Table a CreateTableOp makes or a DropTableOp drops (as reflected),
+    with its indexes."""
+    operation = operation if isinstance(operation, ops.CreateTableOp) else operation._reverse
+    table = getattr(operation, "_orig_table", None)
+    return table if table is not None else operation.to_table()
+
+
+def same_columns(reflected, modelled, migration_context):
+    """The same column names, each of the same type."""
+    if set(reflected.columns.keys()) != set(modelled.columns.keys()):
+        return False
+    return all(same_type(reflected.columns[name], modelled.columns[name], migration_context)
+               for name in reflected.columns.keys())
+
+
+def dropped_indexes(container, table_name):
+    return [operation.to_index() for group in container.ops
+            if isinstance(group, ops.ModifyTableOps) and group.table_name == table_name
+            for operation in group.ops if isinstance(operation, ops.DropIndexOp)]
+
+
+def rename_table(container, old, new, dialect, old_indexes=(), new_indexes=()):
+    """Replace in `container` every operation on the tables `old` and `new`
+    by: rename old to new, then swap what is named after the old table for
+    what the new one names (first, so that other tables' foreign keys to the
+    new name find it). `old_indexes` and `new_indexes`: indexes the Tables
+    do not list."""
+    names = {old.name, new.name}
+    container.ops[:] = [o for o in container.ops if getattr(o, "table_name", None) not in names]
+    swaps = renamed_objects(named_objects(old, dialect, old_indexes),
+                            named_objects(new, dialect, new_indexes), new)
+    renaming = [ops.RenameTableOp(old.name, new.name, schema=old.schema)]
+    if swaps:
+        renaming.append(ops.ModifyTableOps(new.name, swaps, schema=new.schema))
+    container.ops[:0] = renaming
+
+
+def renamed_objects(old_objects, new_objects, new):
+    """Drops of the old table's named indexes and constraints that the new
+    one names otherwise, and creations of the new one's."""
+    drops = [drop(kind, name, new) for (kind, name) in old_objects
+             if (kind, name) not in new_objects]
+    creates = [create(kind, item, new) for (kind, name), item in new_objects.items()
+               if (kind, name) not in old_objects]
+    return drops + creates
+
+
+def named_objects(table, dialect, indexes=()):
+    """{(kind, name): index or constraint} of the table's named indexes (and
+    `indexes`), unique, check and foreign key constraints that `dialect` has."""
+    found = {}
+    for constraint in table.constraints:
+        if not constraint.name or isinstance(constraint, sa.PrimaryKeyConstraint):
+            continue
+        if isinstance(constraint, sa.CheckConstraint) and getattr(constraint, "_type_bound", False) \
+                and dialect.name != "sqlite":
+            continue  # an Enum's CHECK exists only where the enum is not native
+        kind = {sa.UniqueConstraint: "unique", sa.CheckConstraint: "check",
+                sa.ForeignKeyConstraint: "foreignkey"}.get(type(constraint))
+        if kind:
+            found[kind, str(constraint.name)] = constraint
+    unique_names = {name for kind, name in found if kind == "unique"}
+    for index in list(table.indexes) + list(indexes):
+        # MySQL reflects a unique constraint as an index too.
+        if index.name and str(index.name) not in unique_names:
+            found["index", str(index.name)] = index
+    return found
+
+
+def drop(kind, name, table):
+    name = conv(name)  # the name it has, not one the naming convention makes of it
+    if kind == "index":
+        return ops.DropIndexOp(name, table_name=table.name, schema=table.schema)
+    return ops.DropConstraintOp(name, table.name, type_=kind, schema=table.schema)
+
+
+def create(kind, item, table):
+    item_name = conv(item.name)
+    if kind == "index":
+        return ops.CreateIndexOp(item_name, table.name, [c.name for c in item.columns],
+                                 schema=table.schema, unique=item.unique)
+    if kind == "unique":
+        return ops.CreateUniqueConstraintOp(item_name, table.name,
+                                            [c.name for c in item.columns], schema=table.schema)
+    if kind == "check":
+        return ops.CreateCheckConstraintOp(item_name, table.name, item.sqltext,
+                                           schema=table.schema)
+    return ops.CreateForeignKeyOp(
+        item_name, table.name, item.referred_table.name,
+        [element.parent.name for element in item.elements],
+        [element.column.name for element in item.elements],
+        referent_schema=item.referred_table.schema, source_schema=table.schema,
+        ondelete=item.ondelete, onupdate=item.onupdate)
+
+
+def render_rename_table(autogen_context, operation):
+    """Alembic writes op.rename_table for nobody's autogenerate; now ours."""
+    return "{}rename_table({!r}, {!r}{})".format(
+        autogen_context.opts.get("alembic_module_prefix", "op."), operation.table_name,
+        operation.new_table_name,
+        ", schema={!r}".format(operation.schema) if operation.schema else "")
+
+
+try:
+    renderers.dispatch_for(ops.RenameTableOp)(render_rename_table)
+except ValueError:  # an alembic that renders it itself
+    pass

@@ -19,6 +19,7 @@ import re
 import sqlalchemy as sa
 from alembic.autogenerate import comparators
 from alembic.operations import ops
+from sqlalchemy.sql.elements import conv
 
 QUOTED = re.compile(r"'((?:[^']|'')*)'")
 _enabled = []
@@ -128,6 +129,6 @@ def check_names(group, operation, metadata, inspector):
     if group.table_name not in inspector.get_table_names(schema=group.schema):
         return []
     pattern = re.compile(r'(?<![\w"]){0}(?![\w"])|"{0}"'.format(re.escape(operation.column_name)))
-    return [check["name"] for check in
+    return [conv(check["name"]) for check in
             inspector.get_check_constraints(group.table_name, schema=group.schema)
             if check.get("name") and pattern.search(check.get("sqltext") or "")]
