@@ -5,6 +5,10 @@ on the database it was made against and loses no data.
     sqlite.py            SQLite's CHECKs of Enum columns: compared, added
                          once, dropped before their column
     postgresql.py        PostgreSQL's enum types, by alembic-postgresql-enum
+    mysql.py             MariaDB/MySQL's ENUM values, on every alembic
+    compare.py           how those comparisons join Alembic's
+    render.py            how the rewritten operations are written, on every
+                         alembic
     not_null.py          a NOT NULL column added to a table that has rows
     renames.py           a column (or table) dropped and one like it added:
                          renamed?
@@ -21,7 +25,7 @@ import logging
 
 from alembic import context
 
-from . import not_null, order, postgresql, renames, sqlite
+from . import mysql, not_null, order, postgresql, renames, sqlite
 from .questioner import questioner_for_this_run
 
 logger = logging.getLogger("alembic.env")
@@ -34,6 +38,8 @@ def prepare(dialect_name):
         postgresql.enable()
     elif dialect_name == "sqlite":
         sqlite.enable()
+    elif dialect_name == "mysql":
+        mysql.enable()
 
 
 def revision_writer(databases=1):

@@ -12,11 +12,11 @@ clean afterwards. If not, or when nobody can be asked, drop + add stays and
 a warning says the data goes.
 """
 import sqlalchemy as sa
-from alembic.autogenerate import renderers
 from alembic.operations import ops
 from sqlalchemy.sql.elements import conv
 
 from .questioner import warn
+from .render import CreateCheckOp, RenameColumnOp
 
 
 def ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context):
@@ -77,7 +77,7 @@ def renaming(group, old, new):
         kw["modify_nullable"] = bool(new.nullable)
     if (old.server_default is None) != (new.server_default is None):
         kw["modify_server_default"] = new.server_default
-    return ops.AlterColumnOp(
+    return RenameColumnOp(
         group.table_name, old.name, schema=group.schema, modify_name=new.name,
         existing_type=new.type, existing_nullable=bool(old.nullable),
         existing_server_default=old.server_default, **kw)
@@ -100,11 +100,12 @@ def ask_about_table_renames(upgrade_ops, downgrade_ops, questioner, migration_co
     """Ask whether each dropped table was renamed to a created one with the
     same columns; rewrite both directions for each yes."""
     dialect = migration_context.dialect
+    metadata = migration_context.opts["target_metadata"]
     created = [o for o in upgrade_ops.ops if isinstance(o, ops.CreateTableOp)]
     for dropped in [o for o in upgrade_ops.ops if isinstance(o, ops.DropTableOp)]:
-        old = table_of(dropped)
+        old = reflected_table(dropped)
         for creation in created:
-            new = table_of(creation)
+            new = modelled_table(metadata, creation)
             if old.schema == new.schema and same_columns(old, new, migration_context) \
                     and questioner.is_table_rename(old.name, new.name):
                 created.remove(creation)
@@ -119,12 +120,17 @@ def ask_about_table_renames(upgrade_ops, downgrade_ops, questioner, migration_co
                  .format(dropped.table_name))
 
 
-def table_of(operation):
-    """The Table a CreateTableOp makes or a DropTableOp drops (as reflected),
-    with its indexes."""
-    operation = operation if isinstance(operation, ops.CreateTableOp) else operation._reverse
-    table = getattr(operation, "_orig_table", None)
-    return table if table is not None else operation.to_table()
+def reflected_table(dropped):
+    """The Table a DropTableOp drops, as reflected."""
+    table = getattr(dropped._reverse, "_orig_table", None)
+    return table if table is not None else dropped.to_table()
+
+
+def modelled_table(metadata, creation):
+    """The models' Table a CreateTableOp makes."""
+    key = creation.table_name if creation.schema is None \
+        else "{}.{}".format(creation.schema, creation.table_name)
+    return metadata.tables[key]
 
 
 def same_columns(reflected, modelled, migration_context):
@@ -205,7 +211,7 @@ def create(kind, item, table):
         return ops.CreateUniqueConstraintOp(item_name, table.name,
                                             [c.name for c in item.columns], schema=table.schema)
     if kind == "check":
-        return ops.CreateCheckConstraintOp(item_name, table.name, item.sqltext,
+        return CreateCheckOp(item_name, table.name, item.sqltext,
                                            schema=table.schema)
     return ops.CreateForeignKeyOp(
         item_name, table.name, item.referred_table.name,
@@ -214,16 +220,3 @@ def create(kind, item, table):
         referent_schema=item.referred_table.schema, source_schema=table.schema,
         ondelete=item.ondelete, onupdate=item.onupdate)
 
-
-def render_rename_table(autogen_context, operation):
-    """Alembic writes op.rename_table for nobody's autogenerate; now ours."""
-    return "{}rename_table({!r}, {!r}{})".format(
-        autogen_context.opts.get("alembic_module_prefix", "op."), operation.table_name,
-        operation.new_table_name,
-        ", schema={!r}".format(operation.schema) if operation.schema else "")
-
-
-try:
-    renderers.dispatch_for(ops.RenameTableOp)(render_rename_table)
-except ValueError:  # an alembic that renders it itself
-    pass

@@ -17,34 +17,17 @@ What Alembic's autogenerate misses there:
 import re
 
 import sqlalchemy as sa
-from alembic.autogenerate import comparators
 from alembic.operations import ops
 from sqlalchemy.sql.elements import conv
 
+from .compare import register_type_comparison
+
 QUOTED = re.compile(r"'((?:[^']|'')*)'")
-_enabled = []
 
 
 def enable():
     """Register the Enum comparison with Alembic's autogenerate (once)."""
-    if _enabled:
-        return
-    try:
-        from alembic.util import DispatchPriority, PriorityDispatchResult
-    except ImportError:
-        # Before alembic 1.18, comparisons run in the order registered: this
-        # one after alembic's type comparison, so its existing_type stays.
-        comparators.dispatch_for("column")(compare_enum_check)
-    else:
-        # From 1.18, one of the "types" comparisons, first, and the last to
-        # run when it finds a change.
-        def compare_first(*args):
-            changed = compare_enum_check(*args)
-            return PriorityDispatchResult.STOP if changed else PriorityDispatchResult.CONTINUE
-
-        comparators.dispatch_for("column", priority=DispatchPriority.FIRST,
-                                 subgroup="types")(compare_first)
-    _enabled.append(True)
+    register_type_comparison(compare_enum_check)
 
 
 def compare_enum_check(autogen_context, alter_column_op, schema, table_name, column_name,
