@@ -32,7 +32,7 @@ from flask import current_app, has_app_context
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
-from . import autogenerate, unfinished
+from . import unfinished
 from .database import connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
@@ -40,8 +40,10 @@ from .lock import lock_timeout, migration_lock
 logger = logging.getLogger("alembic.env")
 
 # alembic hands each command's work to the migration context as opts["fn"];
-# these are the names of the ones that write to the database.
+# these are the names of the ones that write to the database, and of the
+# one that compares the models with it (revision --autogenerate, check).
 CHANGING_COMMANDS = {"upgrade": "upgrade", "downgrade": "downgrade", "do_stamp": "stamp"}
+COMPARING_COMMAND = "retrieve_migrations"
 
 
 def run():
@@ -110,11 +112,26 @@ def revision_errors_explained():
         raise
 
 
+def configure(dialect_name, databases=1, **options):
+    """context.configure(**options); for a command that compares the models
+    (db migrate, db check) or runs revisions on PostgreSQL, with what
+    autogenerate/ adds (imported only then: db current needs none of it).
+    `databases`: how many a run compares (multidb.py)."""
+    context.configure(**options)
+    name = context.get_context().opts["fn"].__name__
+    if name == COMPARING_COMMAND or (name in CHANGING_COMMANDS and dialect_name == "postgresql"):
+        from . import autogenerate
+
+        autogenerate.prepare(dialect_name)
+        context.configure(process_revision_directives=autogenerate.revision_writer(databases),
+                          **options)
+
+
 def run_offline():
     extension = current_app.extensions["migrate"]
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    autogenerate.prepare(url.get_backend_name())
-    context.configure(
+    configure(
+        url.get_backend_name(),
         url=url,
         target_metadata=extension.db.metadata,
         literal_binds=True,
@@ -138,11 +155,10 @@ def run_online():
 
 def run_on(connection):
     extension = current_app.extensions["migrate"]
-    autogenerate.prepare(connection.dialect.name)
-    context.configure(
+    configure(
+        connection.dialect.name,
         connection=connection,
         target_metadata=extension.db.metadata,
-        process_revision_directives=autogenerate.revision_writer(),
         include_name=include_name,
         transaction_per_migration=True,
         # SQLite's DDL is transactional once the driver lets SQLAlchemy

@@ -17,10 +17,9 @@ from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from . import autogenerate
 from .database import bind_engines, bind_metadata, connect
 from .env import (
-    include_name, logger, revision_errors_explained, run_with)
+    configure, include_name, logger, revision_errors_explained, run_with)
 from .templates import MISSING_BINDS
 
 
@@ -44,8 +43,8 @@ def run_offline():
     urls[""] = current_app.config["SQLALCHEMY_DATABASE_URI"]
     for name in bind_names():
         context.config.print_stdout("-- database: %s", name or "(default)")
-        autogenerate.prepare(make_url(urls[name]).get_backend_name())
-        context.configure(
+        configure(
+            make_url(urls[name]).get_backend_name(),
             url=make_url(urls[name]),
             target_metadata=bind_metadata(extension.db, name or None),
             literal_binds=True,
@@ -66,13 +65,12 @@ def run_online():
         try:
             for name in names:
                 logger.info("Migrating database %s", name or "(default)")
-                autogenerate.prepare(connections[name].dialect.name)
-                context.configure(
+                configure(
+                    connections[name].dialect.name, len(names),
                     connection=connections[name],
                     upgrade_token="%s_upgrades" % name,
                     downgrade_token="%s_downgrades" % name,
                     target_metadata=bind_metadata(extension.db, name or None),
-                    process_revision_directives=autogenerate.revision_writer(len(names)),
                     include_name=include_name,
                     **extension.configure_args
                 )
