@@ -5,7 +5,10 @@ newest the project supports) and each stack that supports it, install the
 stack into .venv-smoke/<stack>-<version> and run, in a copy of the project on
 a fresh SQLite database: the committed history (db upgrade, db check, and
 the raw `alembic current`), then a new repository (db init, db migrate, db
-upgrade, db check, db downgrade base); then, in a legacy Flask-Script app
+upgrade, db check, db downgrade base), then what `db migrate` writes on
+that Python's alembic for a model change (an enum value added, a column
+renamed, answered at a pseudo-terminal) run up, checked, down and up; then,
+in a legacy Flask-Script app
 that adopted app/migrating/ as docs/ADOPTING.md says (tests/legacy_apps/),
 its own @manager.command and @manager.option commands and its history.
 
@@ -17,6 +20,7 @@ stacks need.
 """
 import hashlib
 import os
+import pty
 import shutil
 import subprocess
 import sys
@@ -45,6 +49,22 @@ WORKFLOW = [
     ("fresh.db", ("manage.py", "db", "upgrade", "-d", "fresh"), None),
     ("fresh.db", ("manage.py", "db", "check", "-d", "fresh"), None),
     ("fresh.db", ("manage.py", "db", "downgrade", "-d", "fresh", "base"), None),
+]
+# A model change on the committed history's database, for db migrate to
+# write: (text of app/models.py, its replacement).
+MODEL_CHANGES = [
+    ('ROLES = ("super_user", "admin", "user")', 'ROLES = ("super_user", "admin", "user", "guest")'),
+    ('name = db.Column(db.String(128), nullable=False)',
+     'name = db.Column("full_name", db.String(128), nullable=False)'),
+]
+RENAME_QUESTION = "Did you rename users.name to users.full_name"
+# What then runs the revision db migrate wrote.
+CHANGED_WORKFLOW = [
+    ("history.db", ("manage.py", "db", "upgrade"), None),
+    ("history.db", ("manage.py", "db", "check"), None),
+    ("history.db", ("manage.py", "db", "downgrade", "-1"), None),
+    ("history.db", ("manage.py", "db", "upgrade"), None),
+    ("history.db", ("manage.py", "db", "check"), None),
 ]
 # The same in the legacy app "blog" (tests/legacy_apps/blog), adopted.
 LEGACY_WORKFLOW = [
@@ -119,13 +139,58 @@ def run_workflow(venv):
         copy_app("blog", legacy)
         adopt(legacy, "blog.migrating")
         return (run_steps(venv, work, WORKFLOW)
+                or migrate_a_model_change(venv, work)
+                or run_steps(venv, work, CHANGED_WORKFLOW)
                 or run_steps(venv, legacy, LEGACY_WORKFLOW))
 
 
+def migrate_a_model_change(venv, folder):
+    """Make MODEL_CHANGES and run db migrate at a pseudo-terminal, saying yes
+    to the rename; return None, or what failed."""
+    models = Path(folder) / "app" / "models.py"
+    text = models.read_text()
+    for old, new in MODEL_CHANGES:
+        text = text.replace(old, new)
+    models.write_text(text)
+    env = clean_environment()
+    env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, "history.db")
+    argv = [str(venv / "bin" / "python"), "manage.py", "db", "migrate", "-m", "changes"]
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: db migrate, with the terminal as stdin and stdout
+        os.chdir(folder)
+        os.execve(argv[0], argv, env)
+    screen, answered = b"", False
+    while True:
+        try:
+            chunk = os.read(terminal, 4096)
+        except OSError:  # it ended and closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+        if not answered and RENAME_QUESTION.encode() in screen:
+            os.write(terminal, b"y\n")
+            answered = True
+    _, status = os.waitpid(pid, 0)
+    os.close(terminal)
+    shown = screen.decode(errors="replace")
+    [script] = list(Path(folder, "migrations", "versions").glob("*_changes.py")) or [None]
+    if os.waitstatus_to_exitcode(status) != 0 or "Traceback" in shown or not answered:
+        return "db migrate at a terminal: " + (shown.strip().splitlines() or [""])[-1]
+    if "new_column_name='full_name'" not in script.read_text() or "guest" not in script.read_text():
+        return "db migrate wrote no rename or no enum value: " + script.name
+    return None
+
+
+def clean_environment():
+    """This process's environment without what would change the app."""
+    return {key: value for key, value in os.environ.items()
+            if not key.startswith(("DB_", "FLASK_", "SQLALCHEMY_", "ALEMBIC_"))
+            and key not in ("DATABASE_URL", "PYTHONPATH")}
+
+
 def run_steps(venv, folder, steps):
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("DB_", "FLASK_", "SQLALCHEMY_", "ALEMBIC_"))
-           and key not in ("DATABASE_URL", "PYTHONPATH")}
+    env = clean_environment()
     for database, command, expected in steps:
         env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, database)
         program, args = command[0], command[1:]
