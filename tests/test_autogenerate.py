@@ -282,3 +282,21 @@ def test_a_table_rename_confirmed_at_a_terminal_keeps_rows_and_references(users,
     assert refused(users, "INSERT INTO people (name, email) VALUES ('Ann', 'ann@example.com')")
     if backend != "sqlite":
         assert refused(users, "INSERT INTO posts (user_id) VALUES (999)")
+
+
+def test_without_a_terminal_a_dropped_not_null_column_comes_back_nullable(users):
+    """No one to ask: the rename is not guessed (drop + add, with a warning),
+    and the downgrade adds the dropped NOT NULL column back nullable, since
+    its rows would have no value (a warning says so)."""
+    users.edit_models(NAME_COLUMN, 'name = db.Column("full_name", db.String(128))')
+    result = assert_ok(users.manage("db", "migrate", "-m", "full name"))
+    assert "warning: users.name is dropped: its data will be lost" in result.stderr
+    assert ("warning: users.name is NOT NULL without a server_default: the downgrade "
+            "adds it back nullable, without its values") in result.stderr
+
+    def names_gone():
+        assert execute(users, "SELECT name FROM users") == [(None,), (None,)]
+
+    round_trip(users, at_old_revision=names_gone)
+    assert execute(users, "SELECT email, full_name FROM users ORDER BY id") == [
+        (email, None) for _, email in USERS]
