@@ -300,3 +300,36 @@ def test_without_a_terminal_a_dropped_not_null_column_comes_back_nullable(users)
     round_trip(users, at_old_revision=names_gone)
     assert execute(users, "SELECT email, full_name FROM users ORDER BY id") == [
         (email, None) for _, email in USERS]
+
+
+NULLABLE_NICKNAME = "    nickname = db.Column(db.String(64))"
+
+
+def users_with_a_nickname_column(project):
+    """The users with a nullable nickname column: Ann's 'annie', Bob's NULL."""
+    project.add_to_model(NULLABLE_NICKNAME)
+    assert_ok(project.manage("db", "migrate", "-m", "nickname"))
+    assert_ok(project.manage("db", "upgrade"))
+    execute(project, "UPDATE users SET nickname = 'annie' WHERE name = 'Ann'")
+    project.edit_models(NULLABLE_NICKNAME, NICKNAME)
+
+
+def test_a_column_made_not_null_gets_a_value_where_it_is_null_at_a_terminal(users):
+    users_with_a_nickname_column(users)
+    code, screen = users.manage_on_terminal("db", "migrate", "-m", "nickname required",
+                                            answers=[(NEW_NOT_NULL_PROMPT, "'anon'")])
+    assert code == 0, screen
+    assert "users.nickname becomes NOT NULL, so the rows of users that hold NULL" in screen
+    round_trip(users)
+    assert execute(users, "SELECT name, nickname FROM users ORDER BY id") == [
+        ("Ann", "annie"), ("Bob", "anon")]
+    assert refused(users, "UPDATE users SET nickname = NULL WHERE name = 'Ann'")
+
+
+def test_without_a_terminal_a_column_made_not_null_is_written_with_a_warning(users):
+    users_with_a_nickname_column(users)
+    result = assert_ok(users.manage("db", "migrate", "-m", "nickname required"))
+    assert ("warning: users.nickname becomes NOT NULL: the upgrade fails if a row holds "
+            "NULL in it") in result.stderr
+    script = written(users, result)
+    assert "nullable=False" in script and "UPDATE" not in script

@@ -9,7 +9,8 @@ on the database it was made against and loses no data.
     compare.py           how those comparisons join Alembic's
     render.py            how the rewritten operations are written, on every
                          alembic
-    not_null.py          a NOT NULL column added to a table that has rows
+    not_null.py          a NOT NULL column added to a table that has rows, or
+                         an existing column made NOT NULL
     renames.py           a column (or table) dropped and one like it added:
                          renamed?
     order.py             the order MariaDB/MySQL accepts: foreign keys
@@ -58,6 +59,7 @@ def revision_writer(databases=1):
         renames.ask_about_table_renames(upgrade_ops, downgrade_ops, questioner,
                                         migration_context)
         renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
+        not_null.fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect)
         not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect)
         not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True)
         if dialect.name == "sqlite":

@@ -7,6 +7,10 @@ With a value for the rows that exist (questioner.py asks for one, once),
 the revision adds the column nullable, fills it, then sets NOT NULL; its
 downgrade drops the column. Without a value, no revision is written.
 
+An existing column made NOT NULL: rows that hold NULL in it would make the
+upgrade fail. With a value (asked once at a terminal), the revision first
+sets it where the column is NULL; without one, a warning says so.
+
 The same goes for the downgrade of a revision that drops such a column: it
 adds the column back, and its rows need a value then. Without one, the
 downgrade adds it back nullable (its values are gone either way) and a
@@ -49,6 +53,33 @@ def fill_new_not_null_columns(container, questioner, dialect, downgrade=False):
     container.ops[:] = rewritten
 
 
+def made_not_null(operation):
+    """True for an alter_column that makes a column of the database NOT NULL."""
+    return isinstance(operation, ops.AlterColumnOp) and operation.modify_nullable is False \
+        and operation.existing_nullable is not False
+
+
+def fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect):
+    """Before each table's group that makes columns NOT NULL, an UPDATE per
+    column setting the value `questioner` gives where it is NULL."""
+    found = [(group, operation) for group in upgrade_ops.ops
+             if isinstance(group, ops.ModifyTableOps)
+             for operation in group.ops if made_not_null(operation)]
+    if not found:
+        return
+    columns = [(group, sa.column(operation.column_name, operation.existing_type))
+               for group, operation in found]
+    values = questioner.value_for_nulls(
+        [(group.table_name, column) for group, column in columns])
+    updates = {}
+    for (group, column), value in zip(columns, values):
+        if value is not None:
+            updates.setdefault(id(group), []).append(
+                ops.ExecuteSQLOp(update_sql(group, column, value, dialect, only_nulls=True)))
+    upgrade_ops.ops[:] = [operation for group in upgrade_ops.ops
+                          for operation in updates.get(id(group), []) + [group]]
+
+
 def filling(group, columns, dialect):
     """The table's operations with `columns` [(AddColumnOp, value)] added
     nullable, then an UPDATE per column, then one group setting NOT NULL
@@ -74,9 +105,9 @@ def nullable_copy(operation):
     return ops.AddColumnOp(operation.table_name, column, schema=operation.schema)
 
 
-def update_sql(group, column, value, dialect):
-    """UPDATE <table> SET <column> = <value>, as SQL text for `dialect`
-    (alembic writes op.execute() only with text)."""
+def update_sql(group, column, value, dialect, only_nulls=False):
+    """UPDATE <table> SET <column> = <value> [WHERE <column> IS NULL], as
+    SQL text for `dialect` (alembic writes op.execute() only with text)."""
     if value == NOW:
         value, kind = sa.func.current_timestamp(), column.type
     elif isinstance(value, datetime.datetime):
@@ -88,4 +119,6 @@ def update_sql(group, column, value, dialect):
         kind = column.type
     table = sa.table(group.table_name, sa.column(column.name, kind), schema=group.schema)
     statement = table.update().values({column.name: value})
+    if only_nulls:
+        statement = statement.where(table.c[column.name].is_(None))
     return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))

@@ -45,6 +45,16 @@ class Questioner:
             "nullable=True, or run db migrate on a terminal to choose a one-off "
             "value; {}".format(names, "is" if len(columns) == 1 else "are", NO_REVISION))
 
+    def value_for_nulls(self, columns):
+        """The value for the rows holding NULL in each of `columns`
+        [(table_name, column)] made NOT NULL, or None to leave them: left
+        here, with a warning."""
+        for table, column in columns:
+            warn("{0}.{1} becomes NOT NULL: the upgrade fails if a row holds NULL in "
+                 "it; set them in the revision first, or run db migrate on a terminal "
+                 "to choose a value".format(table, column.name))
+        return [None] * len(columns)
+
     def is_rename(self, table, old, new, type_text):
         """Whether `table`.`old` was renamed to `new`; no one can say here."""
         return False
@@ -75,6 +85,23 @@ class InteractiveQuestioner(Questioner):
             answer = self.prompt("Value for those rows, once ({}; empty to stop): ".format(hint))
             if not answer:
                 raise CommandError("stopped at {}.{}; {}".format(table, column.name, NO_REVISION))
+            try:
+                return value_for(column, answer)
+            except ValueError as error:
+                print(error)
+
+    def value_for_nulls(self, columns):
+        return [self.ask_value_for_nulls(table, column) for table, column in columns]
+
+    def ask_value_for_nulls(self, table, column):
+        print("{0}.{1} becomes NOT NULL, so the rows of {0} that hold NULL in it "
+              "need a value.".format(table, column.name))
+        while True:
+            answer = self.prompt(
+                "Value for those rows, once (a Python literal such as 'n/a' or 0; empty "
+                "to leave them, and the upgrade fails if there are any): ")
+            if not answer:
+                return None
             try:
                 return value_for(column, answer)
             except ValueError as error:
