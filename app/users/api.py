@@ -9,14 +9,11 @@ import re
 from flask import abort, current_app, jsonify, request, url_for
 
 from ..extensions import csrf
-from ..models import User
 from . import users
 from .fields import CLEANERS, FieldError
-from .store import DuplicateEmail, create_user, delete_user, find_user, update_user
+from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, update_user,
+                    users_after)
 
-# Ids are compared with database integers; anything larger cannot exist and
-# would overflow SQLite's driver, so the URL converter and `after` stop there.
-MAX_ID = 2 ** 63 - 1
 REQUIRED_FIELDS = ("name", "email")
 
 
@@ -53,8 +50,7 @@ def api_list_users():
     limit = _int_arg("limit", current_app.config["API_PAGE_SIZE"], 1,
                      current_app.config["API_MAX_PAGE_SIZE"])
     after = _int_arg("after", 0, 0, MAX_ID)
-    page = (User.query.filter(User.id > after)
-            .order_by(User.id).limit(limit + 1).all())
+    page = users_after(after, limit + 1)
     body = {"users": [user.to_dict() for user in page[:limit]], "next": None}
     if len(page) > limit:
         body["next"] = url_for(".api_list_users", after=page[limit - 1].id, limit=limit)

@@ -1,8 +1,14 @@
-"""Writing users: each change is one transaction, committed whole or not at all."""
+"""Reading and writing users: pages found by key, and changes that are each
+one transaction, committed whole or not at all."""
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import User
+
+
+# Ids are database integers; a larger one cannot exist and would overflow
+# SQLite's driver, so the API's URLs and every ?after=/?before= stop there.
+MAX_ID = 2 ** 63 - 1
 
 
 class DuplicateEmail(Exception):
@@ -16,6 +22,16 @@ class DuplicateEmail(Exception):
 def find_user(user_id):
     """The user with `user_id`, or None."""
     return db.session.get(User, user_id)
+
+
+def users_after(after_id, count):
+    """Up to `count` users with ids above `after_id`, in id order."""
+    return User.query.filter(User.id > after_id).order_by(User.id).limit(count).all()
+
+
+def users_before(before_id, count):
+    """Up to `count` users with ids below `before_id`, the nearest first."""
+    return User.query.filter(User.id < before_id).order_by(User.id.desc()).limit(count).all()
 
 
 def create_user(fields):

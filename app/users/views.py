@@ -8,11 +8,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from ..models import User
 from . import users
 from .forms import AddUserForm
-from .store import DuplicateEmail, create_user, delete_user, find_user
-
-# Ids are database integers; a larger `after` or `before` could not exist
-# and would overflow SQLite's driver.
-MAX_ID = 2 ** 63 - 1
+from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, users_after,
+                    users_before)
 
 
 @users.route("/", methods=["GET"])
@@ -54,19 +51,17 @@ class UsersPage:
 
     def __init__(self, per_page, after=None, before=None):
         if before is not None:
-            rows = (User.query.filter(User.id < before).order_by(User.id.desc())
-                    .limit(per_page + 1).all())
+            rows = users_before(before, per_page + 1)
             if len(rows) > per_page:
                 self.items = rows[per_page - 1::-1]
                 self.has_prev = True
                 self.has_next = True
                 return
             after = None  # fewer than a page before it: that is the first page
-        rows = (User.query.filter(User.id > (after or 0)).order_by(User.id)
-                .limit(per_page + 1).all())
+        rows = users_after(after or 0, per_page + 1)
         if not rows and after:  # past the last user (deleted since): the first page
             after = None
-            rows = User.query.order_by(User.id).limit(per_page + 1).all()
+            rows = users_after(0, per_page + 1)
         self.items = rows[:per_page]
         self.has_next = len(rows) > per_page
         self.has_prev = bool(after) and bool(self.items) and (
