@@ -32,13 +32,19 @@ def needs_value(operation):
     return not column.nullable and column.server_default is None and not column.primary_key
 
 
+def table_operations(container, test):
+    """[(ModifyTableOps, operation)] of the operations in `container`'s table
+    groups for which test(operation) is true."""
+    return [(group, operation) for group in container.ops
+            if isinstance(group, ops.ModifyTableOps)
+            for operation in group.ops if test(operation)]
+
+
 def fill_new_not_null_columns(container, questioner, dialect, downgrade=False):
     """Rewrite each table's new NOT NULL columns in `container` (the
     upgrade's operations, or the downgrade's) into add nullable, fill, set
     NOT NULL, with the values `questioner` gives."""
-    found = [(group, operation) for group in container.ops
-             if isinstance(group, ops.ModifyTableOps)
-             for operation in group.ops if needs_value(operation)]
+    found = table_operations(container, needs_value)
     if not found:
         return
     values = questioner.one_off_value(
@@ -62,9 +68,7 @@ def made_not_null(operation):
 def fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect):
     """Before each table's group that makes columns NOT NULL, an UPDATE per
     column setting the value `questioner` gives where it is NULL."""
-    found = [(group, operation) for group in upgrade_ops.ops
-             if isinstance(group, ops.ModifyTableOps)
-             for operation in group.ops if made_not_null(operation)]
+    found = table_operations(upgrade_ops, made_not_null)
     if not found:
         return
     columns = [(group, sa.column(operation.column_name, operation.existing_type))
@@ -99,8 +103,7 @@ def filling(group, columns, dialect):
 
 
 def nullable_copy(operation):
-    column = operation.column._copy() if hasattr(operation.column, "_copy") \
-        else operation.column.copy()
+    column = operation.column._copy()
     column.nullable = True
     return ops.AddColumnOp(operation.table_name, column, schema=operation.schema)
 

@@ -24,6 +24,11 @@ def warn(message):
     print("warning: " + message, file=sys.stderr)
 
 
+def warn_dropped(what):
+    """Say that `what` (users.name, table users) goes with its data."""
+    warn("{} is dropped: its data will be lost when the revision runs".format(what))
+
+
 class Questioner:
     """Nobody to ask: never guess."""
 

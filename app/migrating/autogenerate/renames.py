@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.sql.elements import conv
 
-from .questioner import warn
+from .questioner import warn_dropped
 from .render import CreateCheckOp, RenameColumnOp
 
 
@@ -36,8 +36,7 @@ def ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
                 rename_back(back, dropped.to_column(), added.column)
         for operation in group.ops:
             if isinstance(operation, ops.DropColumnOp):
-                warn("{}.{} is dropped: its data will be lost when the revision runs"
-                     .format(group.table_name, operation.column_name))
+                warn_dropped("{}.{}".format(group.table_name, operation.column_name))
 
 
 def candidates(group, questioner, migration_context):
@@ -116,8 +115,7 @@ def ask_about_table_renames(upgrade_ops, downgrade_ops, questioner, migration_co
                 rename_table(downgrade_ops, new, old, dialect, new_indexes=indexes)
                 break
         else:
-            warn("table {} is dropped: its data will be lost when the revision runs"
-                 .format(dropped.table_name))
+            warn_dropped("table " + dropped.table_name)
 
 
 def reflected_table(dropped):

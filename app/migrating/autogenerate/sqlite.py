@@ -83,8 +83,7 @@ def rewrite(group, operation, metadata, inspector):
 
 
 def add_then_check(operation):
-    column = operation.column._copy() if hasattr(operation.column, "_copy") \
-        else operation.column.copy()
+    column = operation.column._copy()
     checked = column.type
     column.type = checked.copy()
     column.type.create_constraint = False
@@ -105,8 +104,7 @@ def check_names(group, operation, metadata, inspector):
         if not has_check(column):
             return []
         table = sa.Table(group.table_name, sa.MetaData(naming_convention=dict(
-            metadata.naming_convention)), column.copy() if not hasattr(column, "_copy")
-            else column._copy())
+            metadata.naming_convention)), column._copy())
         return [c.name for c in table.constraints
                 if isinstance(c, sa.CheckConstraint) and c.name]
     if group.table_name not in inspector.get_table_names(schema=group.schema):
