@@ -51,6 +51,26 @@ def app_environment(database_url, extra=None):
     return env
 
 
+def assert_ok(result):
+    """`result` (a CompletedProcess) exited 0 without a traceback; return it."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result
+
+
+class RunningServer:
+    """A runserver started by Project.runserver: its base URL and process;
+    once stopped, what it printed (stdout, stderr)."""
+
+    def __init__(self, url, process):
+        self.url, self.process = url, process
+        self.stdout = self.stderr = None
+
+    def wait(self, path="/healthz"):
+        """(status, body) of the first answer to `path`, once it serves."""
+        return wait_for_server(self.url + path, self.process)
+
+
 class Project:
     """A copy of the project in a temporary folder, driven through manage.py."""
 
@@ -69,6 +89,19 @@ class Project:
             text=True,
             timeout=timeout,
         )
+
+    @contextmanager
+    def runserver(self, env=None, stop_within=20):
+        """`python manage.py runserver` on a free port for the block: yields
+        a RunningServer, stopped after the block (within `stop_within` s)."""
+        port = free_port()
+        server = RunningServer("http://127.0.0.1:{}".format(port),
+                               self.start("runserver", "-p", str(port), env=env))
+        try:
+            yield server
+        finally:
+            server.process.terminate()
+            server.stdout, server.stderr = server.process.communicate(timeout=stop_within)
 
     def manage_on_terminal(self, *args, answers=(), env=None, timeout=120):
         """Run `python manage.py *args` with a pseudo-terminal as stdin,

@@ -12,7 +12,7 @@ import time
 
 from tests.legacy_apps.adopt import (ENV_PY, GUIDE_LINES, PACKAGE, adopt, copy_app,
                                      swap_env_py)
-from tests.support import PROJECT_ROOT, Project, error_lines
+from tests.support import PROJECT_ROOT, Project, assert_ok, error_lines
 
 GUIDE = PROJECT_ROOT / "docs" / "ADOPTING.md"
 BLOG_HEAD = "7d2c4b8e1f60"
@@ -49,12 +49,6 @@ def upgrade():
 def downgrade():
     op.drop_table("partial")
 '''
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def legacy_app(name, tmp_path, database_url):

@@ -4,17 +4,11 @@ alembic.ini points them at migrations/, and the env finds the app, takes the
 migration lock and keeps the unfinished-revision marks."""
 import re
 
-from tests.support import committed_revisions, error_lines
+from tests.support import assert_ok, committed_revisions, error_lines
 from tests.test_databases import FAILING, FAILING_DOWNGRADE, FAILING_UPGRADE, start_slow_upgrade
 
 REVISIONS = [revision for revision, _ in committed_revisions()]
 HEAD = REVISIONS[-1]
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def test_the_alembic_tutorial_commands_run_from_the_project_root(project):

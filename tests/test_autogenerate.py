@@ -6,8 +6,8 @@ back. On SQLite, PostgreSQL and MariaDB."""
 import pytest
 from sqlalchemy import text
 
-from tests.support import committed_revisions, error_lines
-from tests.test_cli import assert_ok, new_revision_id
+from tests.support import assert_ok, committed_revisions, error_lines
+from tests.test_cli import new_revision_id
 
 HEAD = committed_revisions()[-1][0]
 USERS = [("Ann", "ann@example.com"), ("Bob", "bob@example.com")]

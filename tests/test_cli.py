@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from tests.support import committed_revisions, error_lines, free_port, get, wait_for_server
+from tests.support import assert_ok, committed_revisions, error_lines, get
 
 REVISIONS = [revision for revision, _ in committed_revisions()]
 HEAD = REVISIONS[-1]
@@ -13,12 +13,6 @@ BOOKKEEPING = {"alembic_version", "unfinished_migrations"}
 DB_COMMANDS = ("init", "revision", "migrate", "edit", "merge", "upgrade", "downgrade",
                "show", "history", "heads", "branches", "current", "stamp", "check",
                "createdb")
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def new_revision_id(result):
@@ -365,41 +359,22 @@ def test_a_malformed_alembic_ini_fails_in_one_line(project):
     assert project.tables() == set()
 
 
-def serve(project):
-    """Start runserver on a free port; return (process, base URL)."""
-    port = free_port()
-    process = project.start("runserver", "-p", str(port))
-    return process, "http://127.0.0.1:{}".format(port)
-
-
-def stop(process):
-    """Stop the server; return everything it printed."""
-    process.terminate()
-    stdout, stderr = process.communicate(timeout=20)
-    return stdout + stderr
-
-
 def test_runserver_warns_when_migrations_are_pending(project):
     assert_ok(project.manage("db", "upgrade", REVISIONS[1]))
-    process, base = serve(project)
-    try:
-        status, body = wait_for_server(base + "/healthz", process)
-    finally:
-        output = stop(process)
+    with project.runserver() as server:
+        status, body = server.wait()
     assert status == 503
     assert '"pending"' in body
     assert 'warning: {} unapplied migration(s): run "python manage.py db upgrade"'.format(
-        len(REVISIONS) - 2) in output
+        len(REVISIONS) - 2) in server.stdout + server.stderr
 
 
 def test_runserver_at_head_serves_the_page_without_warning(project):
     assert_ok(project.manage("db", "upgrade"))
-    process, base = serve(project)
-    try:
-        health = wait_for_server(base + "/healthz", process)
-        page = get(base + "/")
-    finally:
-        output = stop(process)
+    with project.runserver() as server:
+        health = server.wait()
+        page = get(server.url + "/")
+    output = server.stdout + server.stderr
     assert health[0] == 200
     assert page[0] == 200 and "No users yet." in page[1]
     assert "unapplied migration" not in output

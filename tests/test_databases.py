@@ -10,8 +10,7 @@ from sqlalchemy.engine import make_url
 
 from app.migrating.database import drop_database
 from tests import backends
-from tests.support import (committed_revisions, error_lines, free_port, get, wait_for_server,
-                           without_modules)
+from tests.support import assert_ok, committed_revisions, error_lines, get, without_modules
 
 REVISIONS = [revision for revision, _ in committed_revisions()]
 HEAD = REVISIONS[-1]
@@ -36,12 +35,6 @@ SLOW_UPGRADE = """
 time.sleep(float(os.environ.get("SLOW_REVISION") or 0))
 op.create_table("slow", sa.Column("id", sa.Integer, primary_key=True))
 """
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def upgrade_lines(output):
@@ -104,16 +97,11 @@ def test_the_password_never_shows_in_healthz_or_runserver_output(project, databa
         url = url.set(password=PASSWORD)
     env = {"DATABASE_URL": url.render_as_string(hide_password=False)}
     assert_ok(project.manage("db", "upgrade", REVISIONS[1], env=env))
-    port = free_port()
-    process = project.start("runserver", "-p", str(port), env=env)
-    try:
-        status, body = wait_for_server("http://127.0.0.1:{}/healthz".format(port), process)
-    finally:
-        process.terminate()
-        stdout, stderr = process.communicate(timeout=20)
+    with project.runserver(env=env) as server:
+        status, body = server.wait()
     assert status == 503
-    assert "unapplied migration(s)" in stderr
-    for text in (body, stdout, stderr):
+    assert "unapplied migration(s)" in server.stderr
+    for text in (body, server.stdout, server.stderr):
         assert PASSWORD not in text and "p%40ss" not in text
 
 
@@ -318,13 +306,8 @@ def test_the_workflow_runs_where_fcntl_does_not_exist(project, tmp_path):
     assert_ok(project.manage("db", "upgrade", env=blocked))
     assert project.version() == [HEAD]
 
-    port = free_port()
-    server = project.start("runserver", "-p", str(port), env=blocked)
-    try:
-        status, _ = wait_for_server("http://127.0.0.1:{}/healthz".format(port), server)
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+    with project.runserver(env=blocked, stop_within=30) as server:
+        status, _ = server.wait()
     assert status == 200
 
 
@@ -403,12 +386,7 @@ def test_a_killed_migration_does_not_leave_the_lock_held(project):
 
 def test_healthz_through_a_real_server_on_every_backend(project):
     assert_ok(project.manage("db", "upgrade"))
-    port = free_port()
-    process = project.start("runserver", "-p", str(port))
-    try:
-        status, _ = wait_for_server("http://127.0.0.1:{}/healthz".format(port), process)
-        page = get("http://127.0.0.1:{}/".format(port))
-    finally:
-        process.terminate()
-        process.communicate(timeout=20)
+    with project.runserver() as server:
+        status, _ = server.wait()
+        page = get(server.url + "/")
     assert status == 200 and page[0] == 200

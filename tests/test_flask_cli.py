@@ -1,14 +1,8 @@
 """The Flask CLI on the same app: `flask db ...` (Flask-Migrate's click
 commands) and `flask db-check`, for projects moving off Flask-Script."""
-from tests.support import committed_revisions
+from tests.support import assert_ok, committed_revisions
 
 REVISIONS = [revision for revision, _ in committed_revisions()]
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def test_flask_db_runs_the_same_history(project):

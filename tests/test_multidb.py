@@ -5,7 +5,7 @@ import json
 
 import sqlalchemy as sa
 
-from tests.support import error_lines
+from tests.support import assert_ok, error_lines
 
 AUDIT_MODEL = '''
 
@@ -15,12 +15,6 @@ class AuditEvent(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     action = db.Column(db.String(64), nullable=False)
 '''
-
-
-def assert_ok(result):
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    return result
 
 
 def audit_tables(url):
