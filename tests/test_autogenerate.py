@@ -333,3 +333,14 @@ def test_without_a_terminal_a_column_made_not_null_is_written_with_a_warning(use
             "NULL in it") in result.stderr
     script = written(users, result)
     assert "nullable=False" in script and "UPDATE" not in script
+
+
+def test_an_empty_answer_for_the_one_off_value_stops_without_a_revision(users):
+    users.add_to_model(NICKNAME)
+    before = users.revision_files()
+    code, screen = users.manage_on_terminal("db", "migrate", "-m", "nickname",
+                                            answers=[(NEW_NOT_NULL_PROMPT, "")])
+    assert code == 1, screen
+    assert "stopped at users.nickname; no revision was written" in screen
+    assert "Traceback" not in screen
+    assert users.revision_files() == before
