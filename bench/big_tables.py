@@ -29,7 +29,7 @@ LOAD = {
 # What the migrations send that is bookkeeping or reading the schema, not the
 # schema change itself: left out of the floor.
 NOT_THE_MIGRATION = re.compile(
-    r"alembic_version|unfinished_migrations|pg_advisory|get_lock|release_lock|sqlite_master"
+    r"alembic_version|migration_log|pg_advisory|get_lock|release_lock|sqlite_master"
     r"|information_schema|pg_catalog|^\s*(pragma|show|set|select (?!.*\bfrom users\b))",
     re.IGNORECASE | re.DOTALL)
 

@@ -4,7 +4,8 @@ For each Python version asked for (SMOKE_PYTHONS, default the oldest and the
 newest the project supports) and each stack that supports it, install the
 stack into .venv-smoke/<stack>-<version> and run, in a copy of the project on
 a fresh SQLite database: the committed history (db upgrade, db check, and
-the raw `alembic current`), then a new repository (db init, db migrate, db
+the raw `alembic current`; the checksums its migration log recorded must be
+those this script's Python computes), then a new repository (db init, db migrate, db
 upgrade, db check, db downgrade base), then what `db migrate` writes on
 that Python's alembic for a model change (an enum value added, a column
 renamed, answered at a pseudo-terminal) run up, checked, down and up; then,
@@ -19,6 +20,8 @@ Standard library only: it runs on the Python that `make` finds, whatever the
 stacks need.
 """
 import hashlib
+import importlib.util
+import json
 import os
 import pty
 import shutil
@@ -139,6 +142,7 @@ def run_workflow(venv):
         copy_app("blog", legacy)
         adopt(legacy, "blog.migrating")
         return (run_steps(venv, work, WORKFLOW)
+                or checksums_differ(venv, work)
                 or migrate_a_model_change(venv, work)
                 or run_steps(venv, work, CHANGED_WORKFLOW)
                 or run_steps(venv, legacy, LEGACY_WORKFLOW))
@@ -179,6 +183,30 @@ def migrate_a_model_change(venv, folder):
         return "db migrate at a terminal: " + (shown.strip().splitlines() or [""])[-1]
     if "new_column_name='full_name'" not in script.read_text() or "guest" not in script.read_text():
         return "db migrate wrote no rename or no enum value: " + script.name
+    return None
+
+
+def checksums_differ(venv, folder):
+    """None when the checksums this Python's `db upgrade` logged for the
+    committed history are those the Python running this script computes for
+    the same files (a checksum must not change with the Python version),
+    else which differ."""
+    env = dict(clean_environment(),
+               DATABASE_URL="sqlite:///" + os.path.join(folder, "history.db"))
+    result = subprocess.run([str(venv / "bin" / "python"), "manage.py", "db", "log", "--json"],
+                            cwd=folder, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        return "db log --json exited {}: {}".format(result.returncode, result.stderr.strip())
+    spec = importlib.util.spec_from_file_location(
+        "checksum", str(ROOT / "app" / "migrating" / "log" / "checksum.py"))
+    checksum = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checksum)
+    versions = Path(folder) / "migrations" / "versions"
+    for row in json.loads(result.stdout):
+        [path] = versions.glob("*{}*.py".format(row["revision"]))
+        if row["checksum"] != checksum.checksum_of_file(str(path)):
+            return "the checksum of {} differs between Python {} and this one".format(
+                path.name, venv.name.rsplit("-", 1)[-1])
     return None
 
 

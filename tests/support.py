@@ -233,13 +233,18 @@ class Project:
         path.write_text(text)
 
     def unfinished(self):
-        """Rows of the unfinished_migrations table: [(revision, direction)]."""
-        if "unfinished_migrations" not in self.tables():
+        """The steps of the migration log that started and never finished:
+        [(revision, direction)]."""
+        return [(row["revision"], row["direction"]) for row in self.log()
+                if row["finished_at"] is None]
+
+    def log(self):
+        """The rows of the migration log, oldest first, as dicts; [] without it."""
+        if "migration_log" not in self.tables():
             return []
         with self.engine() as engine, engine.connect() as connection:
-            rows = connection.exec_driver_sql(
-                "SELECT revision, direction FROM unfinished_migrations")
-            return [tuple(row) for row in rows]
+            rows = connection.exec_driver_sql("SELECT * FROM migration_log ORDER BY id")
+            return [dict(row._mapping) for row in rows]
 
     def revision_files(self, directory="migrations"):
         return sorted(p.name for p in (self.root / directory / "versions").glob("*.py"))

@@ -9,7 +9,7 @@ from tests.support import assert_ok, committed_revisions, error_lines, get
 REVISIONS = [revision for revision, _ in committed_revisions()]
 HEAD = REVISIONS[-1]
 # alembic's version table, and ours of revisions that did not finish.
-BOOKKEEPING = {"alembic_version", "unfinished_migrations"}
+BOOKKEEPING = {"alembic_version", "migration_log"}
 DB_COMMANDS = ("init", "revision", "migrate", "edit", "merge", "upgrade", "downgrade",
                "show", "history", "heads", "branches", "current", "stamp", "check",
                "createdb")

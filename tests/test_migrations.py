@@ -15,7 +15,7 @@ from app.models import ROLES
 from tests.support import committed_revisions
 
 REVISIONS = committed_revisions()
-BOOKKEEPING_TABLES = {"alembic_version", "unfinished_migrations"}
+BOOKKEEPING_TABLES = {"alembic_version", "migration_log"}
 REVISION_IDS = [revision for revision, _ in REVISIONS]
 
 

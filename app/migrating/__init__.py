@@ -6,12 +6,14 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                             stacks; imported first, before flask_migrate
     extension.py   Migrate: Flask-Migrate's, with everything below switched on
     env.py         what a repository's env.py runs: the lock, a transaction
-                   per revision, unfinished revisions, --sql, the raw
-                   alembic command; multidb.py for `db init --multidb`
+                   per revision, the log, --sql, the raw alembic command;
+                   multidb.py for `db init --multidb`
     lock.py        one migration at a time
-    unfinished.py  revisions that started and did not finish
+    log/           the migration log: every step with its revision's
+                   checksum, unfinished steps, validation, `db log`
     status.py      the database's revision against the scripts' heads
-    commands.py    db check, db createdb, runserver's warning
+    commands.py    db check, db createdb, db validate, db log, runserver's
+                   warning
     autogenerate/  what `db migrate` writes: enums, NOT NULL columns, renames,
                    MariaDB's operation order, and who answers its questions
     database.py    connecting, errors that name the database, createdb
@@ -19,8 +21,9 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
     templates/     what `db init` writes
 """
 from . import flask_script_compat  # noqa: F401  (first: before flask_migrate loads)
-from .commands import Check, CreateDb, RunServer
+from .commands import Check, CreateDb, Log, RunServer, Validate
 from .errors import report_errors_in_one_line
 from .extension import Migrate
 
-__all__ = ["Check", "CreateDb", "Migrate", "RunServer", "report_errors_in_one_line"]
+__all__ = ["Check", "CreateDb", "Log", "Migrate", "RunServer", "Validate",
+           "report_errors_in_one_line"]

@@ -55,6 +55,18 @@ def first_line(error):
     return lines[0] if lines else type(error).__name__
 
 
+def database_error(error):
+    """What the database said, when `error` comes from it, even wrapped in
+    another exception (alembic-postgresql-enum wraps a rejected enum value
+    in a ValueError), else `error`."""
+    seen = error
+    while seen is not None:
+        if getattr(seen, "orig", None) is not None:
+            return seen.orig
+        seen = seen.__cause__
+    return error
+
+
 @contextmanager
 def connect(engine, target=None):
     """A connection from `engine`; DatabaseMissing or DatabaseUnavailable if it

@@ -9,8 +9,11 @@ Differences from Flask-Migrate's template:
   (lock.py), so concurrent deploys apply each revision once;
 - each revision runs in its own transaction, so a failing revision leaves the
   ones before it applied and itself not applied, where DDL is transactional;
-  where it is not (MySQL), the revision stays marked unfinished and further
-  upgrades are refused until `db stamp` (unfinished.py);
+  where it is not (MySQL), the revision stays unfinished in the log and
+  further upgrades are refused until `db stamp` (log/unfinished.py);
+- every step is logged with its revision's checksum, and upgrade and
+  downgrade first check that no applied revision changed or went away
+  (log/); --sql scripts create and fill the log too;
 - a connection handed over in config.attributes["connection"] is used
   (Alembic's documented way to share one; tests and pytest-alembic use it);
 - logging keeps the loggers configured before it, so the flask_migrate logger
@@ -22,6 +25,7 @@ Differences from Flask-Migrate's template:
 """
 import logging
 import os
+import sys
 from contextlib import contextmanager
 from logging.config import fileConfig
 
@@ -32,18 +36,22 @@ from flask import current_app, has_app_context
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
-from . import unfinished
 from .database import connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
+from .log import steps, table, unfinished, validation
 
 logger = logging.getLogger("alembic.env")
 
 # alembic hands each command's work to the migration context as opts["fn"];
-# these are the names of the ones that write to the database, and of the
-# one that compares the models with it (revision --autogenerate, check).
-CHANGING_COMMANDS = {"upgrade": "upgrade", "downgrade": "downgrade", "do_stamp": "stamp"}
+# these are the names of the ones that write to the database (db validate's
+# own among them: it may record a baseline or an accepted file), of the one
+# that compares the models with it (revision --autogenerate, check), and of
+# `db current`'s.
+CHANGING_COMMANDS = {"upgrade": "upgrade", "downgrade": "downgrade", "do_stamp": "stamp",
+                     "validate_revisions": "validate"}
 COMPARING_COMMAND = "retrieve_migrations"
+CURRENT_COMMAND = "display_version"
 
 
 def run():
@@ -95,8 +103,8 @@ def load_app():
 
 
 def include_name(name, type_, parent_names):
-    """Autogenerate and `db check` leave the bookkeeping table alone."""
-    return not (type_ == "table" and unfinished.is_bookkeeping_table(name))
+    """Autogenerate and `db check` leave the bookkeeping tables alone."""
+    return not (type_ == "table" and table.is_bookkeeping_table(name))
 
 
 @contextmanager
@@ -112,13 +120,21 @@ def revision_errors_explained():
         raise
 
 
+def command_name():
+    """The name of the work alembic hands to the migration context (see
+    CHANGING_COMMANDS); known once context.configure has run."""
+    return context.get_context().opts["fn"].__name__
+
+
 def configure(dialect_name, databases=1, **options):
-    """context.configure(**options); for a command that compares the models
-    (db migrate, db check) or runs revisions on PostgreSQL, with what
-    autogenerate/ adds (imported only then: db current needs none of it).
-    `databases`: how many a run compares (multidb.py)."""
+    """context.configure(**options), with the log's callback; for a command
+    that compares the models (db migrate, db check) or runs revisions on
+    PostgreSQL, with what autogenerate/ adds (imported only then: db current
+    needs none of it). `databases`: how many a run compares (multidb.py)."""
+    options["on_version_apply"] = (steps.record_in_script if context.is_offline_mode()
+                                   else steps.on_version_apply)
     context.configure(**options)
-    name = context.get_context().opts["fn"].__name__
+    name = command_name()
     if name == COMPARING_COMMAND or (name in CHANGING_COMMANDS and dialect_name == "postgresql"):
         from . import autogenerate
 
@@ -139,6 +155,8 @@ def run_offline():
         **extension.configure_args
     )
     with revision_errors_explained(), context.begin_transaction():
+        if command_name() in CHANGING_COMMANDS:
+            steps.create_in_script(context.get_context())
         context.run_migrations()
 
 
@@ -164,34 +182,64 @@ def run_on(connection):
         # SQLite's DDL is transactional once the driver lets SQLAlchemy
         # begin transactions (database.py); alembic assumes it is not.
         transactional_ddl=connection.dialect.name != "mysql",
-        on_version_apply=unfinished.on_version_apply,
         **extension.configure_args
     )
-    command = CHANGING_COMMANDS.get(context.get_context().opts["fn"].__name__)
+    command = CHANGING_COMMANDS.get(command_name())
     if command is None:
         with revision_errors_explained(), context.begin_transaction():
             context.run_migrations()
+        if command_name() == CURRENT_COMMAND:
+            warn_if_unfinished(connection)
         return
-    timeout = lock_timeout(context.get_x_argument(as_dictionary=True))
-    with migration_lock(connection, timeout):
-        run_changing_command(connection, command)
+    with migration_lock(connection, lock_timeout(context.get_x_argument(as_dictionary=True))):
+        recorder = prepare_changing_command(connection, command)
+        with failures_explained(recorder):
+            with revision_errors_explained(), context.begin_transaction():
+                context.run_migrations()
+        if command == "stamp":
+            unfinished.resolve(connection, recorder.who.now())
 
 
-def run_changing_command(connection, command):
-    """upgrade, downgrade or stamp, under the lock, with unfinished revisions
-    refused, recorded, or (by stamp) cleared."""
+def prepare_changing_command(connection, command):
+    """Under the lock, before `command` (upgrade, downgrade, stamp or
+    validate) runs on `connection`: make sure the log exists (adopting a
+    database that has none); for upgrade and downgrade, refuse when a step
+    did not finish or an applied revision changed, and log each revision.
+    Return the database's Recorder, active."""
     script = context.script
-    unfinished.prepare(connection)
-    if command == "stamp":
-        unfinished.clear(connection)
-    else:
+    recorder = steps.Recorder(connection, script)
+    table.prepare(connection, script, context.get_context().get_current_heads(), recorder.who)
+    if command in ("upgrade", "downgrade"):
         unfinished.refuse_if_unfinished(connection, script)
-        unfinished.mark_while_running(script)
+        validation.refuse_if_invalid(connection, script)
+        steps.record_while_running(script)
+    recorder.activate()
+    return recorder
+
+
+@contextmanager
+def failures_explained(recorder):
+    """A revision that fails is logged, and reported in one line saying
+    whether the database is as before it or part-way through it."""
     try:
-        with revision_errors_explained(), context.begin_transaction():
-            context.run_migrations()
+        yield
     except Exception as error:
-        failure = unfinished.failure(connection, script, error)
-        if failure is None:
+        explained = explained_failure(recorder, error)
+        if explained is None:
             raise
-        raise failure from error
+        raise explained from error
+
+
+def explained_failure(recorder, error):
+    """Once the revision that failed with `error` is rolled back: log it, and
+    return the CommandError to raise instead (None when no revision was
+    running: the failure is not a revision's)."""
+    failed = recorder.failed(error)
+    return None if failed is None else unfinished.failure(recorder.script, failed, error)
+
+
+def warn_if_unfinished(connection):
+    """`db current`: say so when a step did not finish."""
+    warning = unfinished.warning(connection, context.script)
+    if warning:
+        print("warning: " + warning, file=sys.stderr)

@@ -3,7 +3,7 @@ drop-in for `from flask_migrate import Migrate`."""
 import flask_migrate
 
 from . import templates
-from .commands import flask_check, flask_createdb
+from .commands import flask_check, flask_createdb, flask_log, flask_validate
 from .database import bind_engines, prepare_engine
 from .errors import report_errors_in_one_line
 
@@ -16,7 +16,8 @@ class Migrate(flask_migrate.Migrate):
       render_as_batch);
     - makes `db init` write repositories that run this package's env;
     - prepares the app's engines for migrating (database.prepare_engine);
-    - adds `flask db-check` and `flask db-createdb`;
+    - adds `flask db-check`, `flask db-createdb`, `flask db-validate` and
+      `flask db-log`;
     - makes expected failures end in one line (errors.py).
 
     Bind it after Flask-SQLAlchemy: `Migrate(app, db)`, or
@@ -36,4 +37,6 @@ class Migrate(flask_migrate.Migrate):
                 prepare_engine(engine)
         app.cli.add_command(flask_check)
         app.cli.add_command(flask_createdb)
+        app.cli.add_command(flask_validate)
+        app.cli.add_command(flask_log)
         report_errors_in_one_line()

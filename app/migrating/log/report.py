@@ -1,0 +1,61 @@
+"""`db log`: the log, newest first, as a table for people or JSON for scripts."""
+import json
+
+COLUMNS = ("revision", "direction", "status", "started (UTC)", "duration", "by", "message")
+
+
+def status(row):
+    """ok, failed or unfinished (a step with no end)."""
+    if row.finished_at is None:
+        return "unfinished"
+    return "ok" if row.success else "failed"
+
+
+def as_dict(row, database=None):
+    """One row for --json: times in ISO 8601 (UTC), status spelled out."""
+    entry = {"revision": row.revision, "message": row.message, "direction": row.direction,
+             "status": status(row), "checksum": row.checksum,
+             "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at),
+             "duration_ms": row.duration_ms, "database_user": row.database_user,
+             "os_user": row.os_user, "host": row.host, "error": row.error}
+    if database is not None:
+        entry["database"] = database
+    return entry
+
+
+def as_json(entries):
+    return json.dumps(entries, indent=2)
+
+
+def as_table(rows):
+    """Lines of a table of `rows` (newest first), with a line per error."""
+    lines = [[row.revision, row.direction, status(row),
+              row.started_at.strftime("%Y-%m-%d %H:%M:%S"), _duration(row.duration_ms),
+              _who(row), row.message or ""] for row in rows]
+    widths = [max(len(cells[i]) for cells in lines + [list(COLUMNS)])
+              for i in range(len(COLUMNS) - 1)]
+    out = ["  ".join(cell.ljust(width) for cell, width in zip(COLUMNS, widths))
+           + "  " + COLUMNS[-1]]
+    for row, cells in zip(rows, lines):
+        out.append(("  ".join(cell.ljust(width) for cell, width in zip(cells, widths))
+                    + "  " + cells[-1]).rstrip())
+        if row.error:
+            out.append("    error: " + row.error)
+    return out
+
+
+def _who(row):
+    machine = "@".join(part for part in (row.os_user, row.host) if part)
+    return " / ".join(part for part in (row.database_user, machine) if part) or "-"
+
+
+def _duration(milliseconds):
+    if milliseconds is None:
+        return "-"
+    if milliseconds < 1000:
+        return "{} ms".format(milliseconds)
+    return "{:.1f} s".format(milliseconds / 1000)
+
+
+def _iso(moment):
+    return None if moment is None else moment.isoformat() + "Z"

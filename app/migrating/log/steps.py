@@ -1,0 +1,215 @@
+"""Writing the log: a row for each upgrade, downgrade and stamp step.
+
+Online, each revision's upgrade()/downgrade() is wrapped so that its start
+is known; its row is written when alembic reports the step done
+(on_version_apply), in the step's own transaction, with the same commit
+that moves alembic_version. So:
+
+- where DDL is transactional (PostgreSQL, SQLite), a failing revision rolls
+  back with everything it did, and a row saying it failed is written after
+  the rollback, on its own;
+- on MySQL/MariaDB, where each DDL statement commits, the row is written
+  before the revision runs, and finished with the step: a revision that
+  fails half-way leaves its row unfinished (unfinished.py).
+
+In --sql scripts each step ends with an INSERT of its row, so that whoever
+runs the script leaves the same log.
+"""
+import datetime
+import getpass
+import socket
+import time
+from functools import wraps
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.schema import CreateTable
+
+from ..database import committed, database_error, first_line
+from .checksum import checksum_of_file
+from .table import ERROR_LENGTH, table, message_of
+
+# The recorder of the database whose revisions run now in this process (a
+# multidb run has one per database and runs them in turn).
+ACTIVE = {}
+
+
+class Who:
+    """Who runs the command, as each row names them."""
+
+    def __init__(self, connection):
+        self.database_user = None
+        if connection.dialect.name != "sqlite":  # SQLite has no users
+            with committed(connection):
+                self.database_user = connection.execute(
+                    sa.select(sa.func.current_user())).scalar()
+        self.os_user = _os_user()
+        self.host = socket.gethostname()
+
+    def row(self):
+        return {"database_user": self.database_user, "os_user": self.os_user,
+                "host": self.host}
+
+    @staticmethod
+    def now():
+        return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+class Recorder:
+    """The log writer of one database's online run."""
+
+    def __init__(self, connection, script):
+        self.connection = connection
+        self.script = script
+        self.who = Who(connection)
+        self.writes_before_running = connection.dialect.name == "mysql"
+        self.running = None  # the step whose code runs now, as a dict
+
+    def activate(self):
+        """Make the wrapped revisions report to this recorder."""
+        ACTIVE["recorder"] = self
+
+    def started(self, revision, direction):
+        """A revision's upgrade() or downgrade() begins."""
+        self.running = {"revision": revision, "direction": direction,
+                        "started_at": self.who.now(), "clock": time.monotonic(), "id": None}
+        if self.writes_before_running:
+            result = op.get_bind().execute(table.insert().values(
+                self._row(revision, direction, started_at=self.running["started_at"])))
+            self.running["id"] = result.inserted_primary_key[0]
+
+    def on_version_apply(self, ctx, step, heads, run_args):
+        """alembic's callback after each step, inside the step's transaction."""
+        if step.is_stamp:
+            self._stamped(step)
+            return
+        running, self.running = self.running, None
+        finished = {"finished_at": self.who.now(), "success": True,
+                    "duration_ms": _milliseconds_since(running["clock"])}
+        if running["id"] is None:
+            ctx.connection.execute(table.insert().values(self._row(
+                running["revision"], running["direction"],
+                started_at=running["started_at"], **finished)))
+        else:
+            ctx.connection.execute(
+                table.update().where(table.c.id == running["id"]).values(**finished))
+
+    def _stamped(self, step):
+        now = self.who.now()
+        rows = [dict(self.who.row(), **row_of(revision, direction, started_at=now,
+                                               finished_at=now, duration_ms=0, success=True))
+                for revision, direction in stamped(step)]
+        if rows:
+            self.connection.execute(table.insert(), rows)
+
+    def failed(self, error):
+        """After the failure of the running step and its rollback: record it.
+        Return (revision, direction, unfinished), unfinished being True when
+        its row stays unfinished (MySQL committed part of it), or None when
+        no revision code was running."""
+        running, self.running = self.running, None
+        if running is None:
+            return None
+        line = first_line(database_error(error))[:ERROR_LENGTH]
+        with committed(self.connection):
+            if running["id"] is not None and self.connection.execute(
+                    sa.select(table.c.id).where(table.c.id == running["id"])).first():
+                self.connection.execute(
+                    table.update().where(table.c.id == running["id"]).values(error=line))
+                return running["revision"], running["direction"], True
+            self.connection.execute(table.insert().values(self._row(
+                running["revision"], running["direction"], started_at=running["started_at"],
+                finished_at=self.who.now(), success=False, error=line,
+                duration_ms=_milliseconds_since(running["clock"]))))
+        return running["revision"], running["direction"], False
+
+    def _row(self, revision, direction, **values):
+        return dict(self.who.row(), **row_of(self.script.get_revision(revision), direction,
+                                              **values))
+
+
+def on_version_apply(ctx, step, heads, run_args):
+    """alembic's callback after each online step: the active recorder's."""
+    ACTIVE["recorder"].on_version_apply(ctx, step, heads, run_args)
+
+
+def record_in_script(ctx, step, heads, run_args):
+    """alembic's callback after each step of a --sql script: the INSERT of
+    the step's row (or rows, for a stamp), timed and attributed by the
+    database that runs the script."""
+    dialect = ctx.dialect.name
+    now = sa.literal_column(UTC_NOW[dialect])
+    if step.is_stamp:
+        changes = stamped(step)
+    else:
+        changes = [(step.up_revision, "upgrade" if step.is_upgrade else "downgrade")]
+    for revision, direction in changes:
+        ctx.execute(table.insert().inline().values(
+            database_user=None if dialect == "sqlite" else sa.func.current_user(),
+            **row_of(revision, direction, started_at=now, finished_at=now, success=True)))
+
+
+def create_in_script(ctx):
+    """The log's CREATE TABLE for a --sql script, run or not before."""
+    ddl = str(CreateTable(table).compile(dialect=ctx.dialect)).strip()
+    ctx.execute(ddl.replace("CREATE TABLE ", "CREATE TABLE IF NOT EXISTS ", 1))
+
+
+# The current UTC time in SQL, for rows written by --sql scripts.
+UTC_NOW = {"postgresql": "timezone('utc', now())", "mysql": "UTC_TIMESTAMP(6)",
+           "sqlite": "CURRENT_TIMESTAMP"}
+
+
+def row_of(revision, direction, **values):
+    """A row's values for the step `direction` of `revision` (a Script)."""
+    return dict(revision=revision.revision, direction=direction,
+                message=message_of(revision), checksum=checksum_of_file(revision.path),
+                **values)
+
+
+def stamped(step):
+    """[(revision, "unstamp" or "stamp")] for the revisions a stamp step
+    marks not applied (newest first) or applied (oldest first)."""
+    before = _with_ancestors(step.revision_map, step.source_revision_ids)
+    after = _with_ancestors(step.revision_map, step.destination_revision_ids)
+    return ([(revision, "unstamp") for revision in reversed(before) if revision not in after]
+            + [(revision, "stamp") for revision in after if revision not in before])
+
+
+def record_while_running(script):
+    """Make each revision's upgrade() and downgrade() tell the active
+    recorder when they start."""
+    for revision in script.walk_revisions():
+        module = revision.module
+        for direction in ("upgrade", "downgrade"):
+            function = getattr(module, direction)
+            if not getattr(function, "reports_start", False):
+                setattr(module, direction, _reporting(function, revision.revision, direction))
+
+
+def _reporting(function, revision, direction):
+    @wraps(function)
+    def run(*args, **kwargs):
+        ACTIVE["recorder"].started(revision, direction)
+        function(*args, **kwargs)
+
+    run.reports_start = True
+    return run
+
+
+def _with_ancestors(revision_map, revisions):
+    """The revisions (Scripts) `revisions` and their ancestors, oldest first."""
+    if not revisions:
+        return []
+    return list(reversed(list(revision_map.iterate_revisions(revisions, "base"))))
+
+
+def _milliseconds_since(clock):
+    return int((time.monotonic() - clock) * 1000)
+
+
+def _os_user():
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):  # no name in the environment or passwd
+        return None
