@@ -93,6 +93,14 @@ def committed(connection):
             yield
 
 
+def commit_pending(connection):
+    """Commit the transaction SQLAlchemy 2 began by itself on `connection`'s
+    first statement (autobegin), if one is open, so that committed() blocks
+    after it commit on their own rather than join it."""
+    if connection.in_transaction():
+        connection.get_transaction().commit()
+
+
 def bind_engines(db):
     """{bind key: engine} of a Flask-SQLAlchemy `db`, None for the default
     database, on Flask-SQLAlchemy 3.1 (db.engines) and 2.5 (get_engine)."""

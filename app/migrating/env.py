@@ -36,7 +36,7 @@ from flask import current_app, has_app_context
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
-from .database import connect
+from .database import commit_pending, committed, connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
@@ -196,6 +196,7 @@ def run_on(connection):
         with failures_explained(recorder):
             with revision_errors_explained(), context.begin_transaction():
                 context.run_migrations()
+        commit_pending(connection)  # what db validate --accept wrote, on SQLAlchemy 2
         if command == "stamp":
             unfinished.resolve(connection, recorder.who.now())
 
@@ -208,7 +209,9 @@ def prepare_changing_command(connection, command):
     Return the database's Recorder, active."""
     script = context.script
     recorder = steps.Recorder(connection, script)
-    table.prepare(connection, script, context.get_context().get_current_heads(), recorder.who)
+    with committed(connection):
+        heads = context.get_context().get_current_heads()
+    table.prepare(connection, script, heads, recorder.who)
     if command in ("upgrade", "downgrade"):
         unfinished.refuse_if_unfinished(connection, script)
         validation.refuse_if_invalid(connection, script)

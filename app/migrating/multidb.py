@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from .database import bind_engines, bind_metadata, connect
+from .database import bind_engines, bind_metadata, commit_pending, connect
 from .env import (
     CHANGING_COMMANDS, CURRENT_COMMAND, command_name, configure, explained_failure,
     include_name, logger, prepare_changing_command, revision_errors_explained, run_with,
@@ -94,6 +94,7 @@ def run_online():
             for name in names:
                 configure_for(name)
                 recorders[name] = prepare_changing_command(connections[name], command)
+                commit_pending(connections[name])
         run_every_database(names, connections, recorders, configure_for)
         for name in names:
             if command == "stamp":

@@ -15,7 +15,6 @@ A row with started_at and no finished_at is a step that did not finish
 (unfinished.py). Times are UTC.
 """
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 
 from ..database import committed
 from .checksum import checksum_of_file
@@ -27,8 +26,21 @@ CARRIED_OVER = "carried over from " + OLD_TABLE_NAME
 MESSAGE_LENGTH = 255
 ERROR_LENGTH = 1000
 
-# MySQL's DATETIME keeps whole seconds unless told otherwise.
-Timestamp = sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql")
+class Timestamp(sa.types.TypeDecorator):
+    """DATETIME with microseconds on MySQL too, which keeps whole seconds
+    unless told otherwise. (Its dialect is imported only there: `db current`
+    on the other databases should not pay for it.)"""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "mysql":
+            from sqlalchemy.dialects.mysql import DATETIME
+
+            return dialect.type_descriptor(DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime())
+
 
 table = sa.Table(
     TABLE_NAME,
@@ -38,8 +50,8 @@ table = sa.Table(
     sa.Column("message", sa.String(MESSAGE_LENGTH)),
     sa.Column("direction", sa.String(9), nullable=False),
     sa.Column("checksum", sa.String(64)),
-    sa.Column("started_at", Timestamp, nullable=False),
-    sa.Column("finished_at", Timestamp),
+    sa.Column("started_at", Timestamp(), nullable=False),
+    sa.Column("finished_at", Timestamp()),
     sa.Column("duration_ms", sa.Integer),
     sa.Column("success", sa.Boolean),
     sa.Column("database_user", sa.String(128)),
