@@ -277,6 +277,11 @@ def committed_revisions():
     return [(rev.revision, rev.doc) for rev in reversed(list(script.walk_revisions()))]
 
 
+def revision_id(path):
+    """The id a revision file at `path` declares."""
+    return re.search(r'^revision = ["\'](\w+)["\']', path.read_text(), re.M).group(1)
+
+
 def csrf_token(html):
     """The CSRF token of the first form in `html`."""
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)

@@ -4,7 +4,6 @@ app/migrating/ package and the guide's lines, and run the db workflow: the
 Flask-Migrate tutorial's one-file app from `db init`, and a package-style app
 with a committed history and an old env.py."""
 import ast
-import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import time
 
 from tests.legacy_apps.adopt import (ENV_PY, GUIDE_LINES, PACKAGE, adopt, copy_app,
                                      swap_env_py)
-from tests.support import PROJECT_ROOT, Project, assert_ok, error_lines
+from tests.support import PROJECT_ROOT, Project, assert_ok, error_lines, revision_id
 
 GUIDE = PROJECT_ROOT / "docs" / "ADOPTING.md"
 BLOG_HEAD = "7d2c4b8e1f60"
@@ -54,10 +53,6 @@ def downgrade():
 def legacy_app(name, tmp_path, database_url):
     copy_app(name, tmp_path / name)
     return Project(tmp_path / name, database_url)
-
-
-def revision_id(path):
-    return re.search(r'^revision = ["\'](\w+)["\']', path.read_text(), re.M).group(1)
 
 
 def test_the_guide_shows_the_lines_this_test_writes():

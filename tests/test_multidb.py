@@ -5,7 +5,7 @@ import json
 
 import sqlalchemy as sa
 
-from tests.support import assert_ok, error_lines
+from tests.support import assert_ok, error_lines, revision_id
 
 AUDIT_MODEL = '''
 
@@ -71,3 +71,57 @@ def test_a_multidb_repository_without_binds_fails_in_one_line(project):
         [line] = error_lines(result.stderr)
         assert "SQLALCHEMY_BINDS is not set" in line
     assert project.revision_files("multi") == []
+
+
+def test_each_database_of_a_multidb_repository_has_its_lock_and_log(project, tmp_path):
+    with open(project.root / "app" / "models.py", "a") as models:
+        models.write(AUDIT_MODEL)
+    audit_path = tmp_path / "audit.db"
+    audit_url = "sqlite:///" + str(audit_path)
+    env = {"SQLALCHEMY_BINDS": json.dumps({"audit": audit_url})}
+    assert_ok(project.manage("db", "init", "--multidb", "-d", "multi", env=env))
+    assert_ok(project.manage("db", "migrate", "-d", "multi", "-m", "first", env=env))
+    [script] = project.revision_files("multi")
+    revision = revision_id(project.root / "multi" / "versions" / script)
+
+    # The audit database's lock, held by another process, holds the run.
+    from filelock import FileLock
+
+    with FileLock(str(audit_path) + ".migration-lock"):
+        waited = project.manage("db", "upgrade", "-d", "multi", "-x", "lock_timeout=0.5",
+                                env=env)
+    assert waited.returncode == 1
+    assert "gave up after 0.5s waiting for the migration lock file {}.migration-lock".format(
+        audit_path) in waited.stderr
+    assert "users" not in project.tables() and "audit_events" not in audit_tables(audit_url)
+
+    assert_ok(project.manage("db", "upgrade", "-d", "multi", env=env))
+    for url in (project.database_url, audit_url):
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT revision, direction, success FROM migration_log").fetchall()
+        engine.dispose()
+        assert [(row[0], row[1], bool(row[2])) for row in rows] == [
+            (revision, "upgrade", True)]
+    log = assert_ok(project.manage("db", "log", "-d", "multi", env=env)).stdout
+    assert "database (default):" in log and "database audit:" in log
+    assert "2 applied revision(s)" not in assert_ok(
+        project.manage("db", "validate", "-d", "multi", env=env)).stdout
+
+    # A step that never finished on the audit database (a MariaDB revision
+    # that failed half-way, a killed process) refuses the run, on every database.
+    engine = sa.create_engine(audit_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO migration_log (revision, direction, started_at) "
+            "VALUES ('{}', 'downgrade', CURRENT_TIMESTAMP)".format(revision))
+    engine.dispose()
+    refused = project.manage("db", "downgrade", "-d", "multi", "base", env=env)
+    assert refused.returncode == 1
+    [line] = error_lines(refused.stderr)
+    assert "revision {} (first) did not finish its downgrade".format(revision) in line
+    assert "users" in project.tables() and "audit_events" in audit_tables(audit_url)
+    assert_ok(project.manage("db", "stamp", "-d", "multi", revision, env=env))
+    assert_ok(project.manage("db", "downgrade", "-d", "multi", "base", env=env))
+    assert "users" not in project.tables() and "audit_events" not in audit_tables(audit_url)
