@@ -16,6 +16,9 @@ Differences from Flask-Migrate's template:
   (log/); --sql scripts create and fill the log too;
 - a connection handed over in config.attributes["connection"] is used
   (Alembic's documented way to share one; tests and pytest-alembic use it);
+- upgrade and downgrade wait at most 10 seconds for a lock on a table
+  (table_locks.py), so a revision stuck behind a long transaction fails
+  instead of holding up every query on that table;
 - logging keeps the loggers configured before it, so the flask_migrate logger
   that reports errors is never silenced;
 - an ambiguous revision prefix is reported as such, not as "Can't locate";
@@ -40,6 +43,8 @@ from .database import commit_pending, committed, connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
+from .table_locks import (is_lock_timeout, limit_lock_waits, session_settings,
+                          table_lock_timeout, timed_out)
 
 logger = logging.getLogger("alembic.env")
 
@@ -155,9 +160,20 @@ def run_offline():
         **extension.configure_args
     )
     with revision_errors_explained(), context.begin_transaction():
-        if command_name() in CHANGING_COMMANDS:
-            steps.create_in_script(context.get_context())
+        start_script(url.get_backend_name())
         context.run_migrations()
+
+
+def start_script(dialect_name):
+    """What a --sql script of upgrade, downgrade or stamp starts with: the
+    session's lock timeout (for upgrade and downgrade) and the log's table."""
+    command = CHANGING_COMMANDS.get(command_name())
+    if command in ("upgrade", "downgrade"):
+        seconds = table_lock_timeout(context.get_x_argument(as_dictionary=True))
+        for statement in session_settings(dialect_name, seconds):
+            context.execute(statement)
+    if command is not None:
+        steps.create_in_script(context.get_context())
 
 
 def run_online():
@@ -215,6 +231,9 @@ def prepare_changing_command(connection, command):
     if command in ("upgrade", "downgrade"):
         unfinished.refuse_if_unfinished(connection, script)
         validation.refuse_if_invalid(connection, script)
+        recorder.table_lock_timeout = table_lock_timeout(
+            context.get_x_argument(as_dictionary=True))
+        limit_lock_waits(connection, recorder.table_lock_timeout)
         steps.record_while_running(script)
     recorder.activate()
     return recorder
@@ -238,7 +257,10 @@ def explained_failure(recorder, error):
     return the CommandError to raise instead (None when no revision was
     running: the failure is not a revision's)."""
     failed = recorder.failed(error)
-    return None if failed is None else unfinished.failure(recorder.script, failed, error)
+    if failed is None:
+        return None
+    why = timed_out(recorder.table_lock_timeout, error) if is_lock_timeout(error) else None
+    return unfinished.failure(recorder.script, failed, error, why)
 
 
 def warn_if_unfinished(connection):

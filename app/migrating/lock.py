@@ -29,16 +29,23 @@ def lock_timeout(x_arguments):
     """Seconds to wait for the lock: `-x lock_timeout=N`, else the
     MIGRATION_LOCK_TIMEOUT variable, else 60."""
     raw = x_arguments.get("lock_timeout") or os.environ.get(TIMEOUT_VARIABLE)
+    return seconds_setting(raw, DEFAULT_TIMEOUT, "migration lock timeout",
+                           "set {} or -x lock_timeout=N".format(TIMEOUT_VARIABLE))
+
+
+def seconds_setting(raw, default, name, how_to_set):
+    """`raw` (the text of the setting `name`, or None for `default`) as a
+    number of seconds, 0 or more; CommandError saying `how_to_set` it when it
+    is not one."""
     if raw is None:
-        return DEFAULT_TIMEOUT
+        return default
     try:
         seconds = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         seconds = -1.0
     if not 0 <= seconds < float("inf"):
-        raise CommandError(
-            "lock timeout {!r} is not a number of seconds: set {} or "
-            "-x lock_timeout=N".format(raw, TIMEOUT_VARIABLE))
+        raise CommandError("{} {!r} is not a number of seconds: {}".format(
+            name, raw, how_to_set))
     return seconds
 
 

@@ -22,9 +22,9 @@ from .database import bind_engines, bind_metadata, commit_pending, connect
 from .env import (
     CHANGING_COMMANDS, CURRENT_COMMAND, command_name, configure, explained_failure,
     include_name, logger, prepare_changing_command, revision_errors_explained, run_with,
-    warn_if_unfinished)
+    start_script, warn_if_unfinished)
 from .lock import lock_timeout, migration_lock
-from .log import steps, unfinished
+from .log import unfinished
 from .templates import MISSING_BINDS
 
 
@@ -48,16 +48,16 @@ def run_offline():
     urls[""] = current_app.config["SQLALCHEMY_DATABASE_URI"]
     for name in bind_names():
         context.config.print_stdout("-- database: %s", name or "(default)")
+        url = make_url(urls[name])
         configure(
-            make_url(urls[name]).get_backend_name(),
-            url=make_url(urls[name]),
+            url.get_backend_name(),
+            url=url,
             target_metadata=bind_metadata(extension.db, name or None),
             literal_binds=True,
             **extension.configure_args
         )
         with revision_errors_explained(), context.begin_transaction():
-            if command_name() in CHANGING_COMMANDS:
-                steps.create_in_script(context.get_context())
+            start_script(url.get_backend_name())
             context.run_migrations(engine_name=name)
 
 

@@ -64,6 +64,15 @@ class Recorder:
         self.who = Who(connection)
         self.writes_before_running = connection.dialect.name == "mysql"
         self.running = None  # the step whose code runs now, as a dict
+        self.table_lock_timeout = 0  # seconds; set for upgrade and downgrade
+        if self.writes_before_running:
+            # A revision that fails on its first statement committed none of
+            # its own: its row can say it failed, not that it is unfinished.
+            sa.event.listen(connection, "after_cursor_execute", self._count_statement)
+
+    def _count_statement(self, *arguments):
+        if self.running is not None:
+            self.running["statements"] += 1
 
     def activate(self):
         """Make the wrapped revisions report to this recorder."""
@@ -72,11 +81,13 @@ class Recorder:
     def started(self, revision, direction):
         """A revision's upgrade() or downgrade() begins."""
         self.running = {"revision": revision, "direction": direction,
-                        "started_at": self.who.now(), "clock": time.monotonic(), "id": None}
+                        "started_at": self.who.now(), "clock": time.monotonic(), "id": None,
+                        "statements": 0}
         if self.writes_before_running:
             result = op.get_bind().execute(table.insert().values(
                 self._row(revision, direction, started_at=self.running["started_at"])))
             self.running["id"] = result.inserted_primary_key[0]
+        self.running["statements"] = 0
 
     def on_version_apply(self, ctx, step, heads, run_args):
         """alembic's callback after each step, inside the step's transaction."""
@@ -111,16 +122,22 @@ class Recorder:
         if running is None:
             return None
         line = first_line(database_error(error))[:ERROR_LENGTH]
+        failed = dict(finished_at=self.who.now(), success=False, error=line,
+                      duration_ms=_milliseconds_since(running["clock"]))
         with committed(self.connection):
-            if running["id"] is not None and self.connection.execute(
-                    sa.select(table.c.id).where(table.c.id == running["id"])).first():
+            row_kept = running["id"] is not None and self.connection.execute(
+                sa.select(table.c.id).where(table.c.id == running["id"])).first()
+            if row_kept and running["statements"]:
                 self.connection.execute(
                     table.update().where(table.c.id == running["id"]).values(error=line))
                 return running["revision"], running["direction"], True
-            self.connection.execute(table.insert().values(self._row(
-                running["revision"], running["direction"], started_at=running["started_at"],
-                finished_at=self.who.now(), success=False, error=line,
-                duration_ms=_milliseconds_since(running["clock"]))))
+            if row_kept:  # committed by the failing DDL, which did not run
+                self.connection.execute(
+                    table.update().where(table.c.id == running["id"]).values(**failed))
+            else:
+                self.connection.execute(table.insert().values(self._row(
+                    running["revision"], running["direction"],
+                    started_at=running["started_at"], **failed)))
         return running["revision"], running["direction"], False
 
     def _row(self, revision, direction, **values):

@@ -64,9 +64,10 @@ def resolve(connection, now):
                 error=sa.func.coalesce(table.c.error, RESOLVED)))
 
 
-def failure(script, failed, error):
+def failure(script, failed, error, why=None):
     """The CommandError to raise for `failed`, what Recorder.failed returned
-    for the running step that failed with `error`."""
+    for the running step that failed with `error`; `why` says what happened
+    and what to do, when more is known than the error's own first line."""
     revision, direction, is_unfinished = failed
     cause = first_line(database_error(error))
     if is_unfinished:
@@ -75,12 +76,14 @@ def failure(script, failed, error):
             "changes were committed (MySQL and MariaDB commit each DDL "
             "statement) while alembic_version still names the revision "
             "before it: {}".format(
-                describe_revision(script, revision), direction, cause,
+                describe_revision(script, revision), direction, why or cause,
                 recovery_steps(script, revision, direction)))
     return CommandError(
         "revision {} failed and its {} was rolled back, the database is as "
-        "before it ({}): fix the revision and run the command again".format(
-            describe_revision(script, revision), direction, cause))
+        "before it{}".format(
+            describe_revision(script, revision), direction,
+            ": " + why if why else " ({}): fix the revision and run the command again".format(
+                cause)))
 
 
 def describe_revision(script, revision):
