@@ -12,8 +12,11 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
     log/           the migration log: every step with its revision's
                    checksum, unfinished steps, validation, `db log`
     status.py      the database's revision against the scripts' heads
-    commands.py    db check, db createdb, db validate, db log, runserver's
-                   warning
+    commands.py    db check, db createdb, db validate, db log, db lint,
+                   runserver's warning
+    lint/          db lint: what pending revisions would do in production
+                   (built-in rules per dialect, squawk for PostgreSQL)
+    table_locks.py how long upgrade and downgrade wait for a table's lock
     autogenerate/  what `db migrate` writes: enums, NOT NULL columns, renames,
                    MariaDB's operation order, and who answers its questions
     database.py    connecting, errors that name the database, createdb
@@ -21,9 +24,9 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
     templates/     what `db init` writes
 """
 from . import flask_script_compat  # noqa: F401  (first: before flask_migrate loads)
-from .commands import Check, CreateDb, Log, RunServer, Validate
+from .commands import Check, CreateDb, Lint, Log, RunServer, Validate
 from .errors import report_errors_in_one_line
 from .extension import Migrate
 
-__all__ = ["Check", "CreateDb", "Log", "Migrate", "RunServer", "Validate",
+__all__ = ["Check", "CreateDb", "Lint", "Log", "Migrate", "RunServer", "Validate",
            "report_errors_in_one_line"]

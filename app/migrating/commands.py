@@ -1,7 +1,8 @@
 """What the safety net adds to the Flask-Script and Flask-Migrate command
-lines: `db check`, `db createdb`, `db validate` and `db log` (also as `flask
-db-check`, `flask db-createdb`, `flask db-validate` and `flask db-log`), and
-a `runserver` that warns about pending migrations."""
+lines: `db check`, `db createdb`, `db validate`, `db log` and `db lint` (also
+as `flask db-check`, `flask db-createdb`, `flask db-validate`, `flask db-log`
+and `flask db-lint`), and a `runserver` that warns about pending
+migrations."""
 import os
 import sys
 
@@ -18,6 +19,7 @@ from flask_script import Command, Option, Server
 from .database import DatabaseUnavailable, create_database, describe
 from .log import report, steps, table, validation
 from .status import UPGRADE_COMMAND, migration_status
+from .table_locks import table_lock_timeout
 
 CHECK_HELP = "Exit 1 and list the differences when the models need a new migration."
 CREATEDB_HELP = "Create the configured database if it does not exist yet."
@@ -28,6 +30,12 @@ ACCEPT_HELP = ("Record the file of this revision as it is now, after reviewing i
                "(or that it is gone for good).")
 LOG_HELP = "Show the migration log, newest first: each upgrade, downgrade and stamp."
 JSON_HELP = "Print the log as JSON, for scripts."
+LINT_HELP = ("Check the revisions not yet applied (or --all, or a range A:B) for what "
+             "they would do to the database in production: locks, rewrites, lost data. "
+             "Exit 1 on an error.")
+RANGE_HELP = "The revisions to check: REV, or A:B (after A up to B; base:B from the start)."
+ALL_HELP = "Check the whole history."
+LINT_JSON_HELP = "Print the findings as JSON, for CI tools."
 NO_LOG = ("no migration log yet: it starts with the next db upgrade, downgrade, stamp "
           "or validate")
 
@@ -150,6 +158,70 @@ def show_log(directory=None, as_json=False):
     return 0
 
 
+def lint_revisions(directory=None, revisions=None, every=False, as_json_output=False):
+    """`db lint`: check the revisions the database has not applied (or
+    `every` one, or the range `revisions`) for its dialect; print one line
+    per finding; return the exit code, 1 when a finding is an error."""
+    from .lint.check import Database, Outcome, check_revisions
+    from .lint.findings import as_json
+
+    config = current_app.extensions["migrate"].migrate.get_config(directory)
+    databases = []
+
+    def read_databases(heads, migration_context):  # env.py knows this name
+        dialect = migration_context.dialect
+        version = getattr(dialect, "server_version_info", None)
+        databases.append((Database(migration_context.opts.get("database_name"), dialect,
+                                        version[0] if version else None), heads))
+        return []
+
+    try:
+        run_through_env(directory, read_databases)
+        script = ScriptDirectory.from_config(config)
+        outcome = Outcome()
+        seconds = table_lock_timeout({})
+        for database, heads in databases:
+            scripts = revisions_to_lint(script, heads, revisions, every)
+            check_revisions(config, script, scripts, database, outcome, seconds)
+    except (CommandError, RevisionError) as error:
+        print("error: " + str(error), file=sys.stderr)
+        return 1
+    for note in outcome.notes:
+        print("note: " + note, file=sys.stderr)
+    if as_json_output:
+        print(as_json(outcome.findings, outcome.checked, outcome.squawk))
+    else:
+        for finding in outcome.findings:
+            print(finding.as_line())
+        print(lint_summary(outcome, revisions or every))
+    return 1 if outcome.errors else 0
+
+
+def revisions_to_lint(script, heads, revisions, every):
+    """The Scripts to check, oldest first: every one, the range A:B (or the
+    one revision REV), or those after the database's heads."""
+    if every:
+        upper, lower = "heads", "base"
+    elif revisions and ":" in revisions:
+        lower, upper = revisions.split(":", 1)
+        lower, upper = lower or "base", upper or "heads"
+    elif revisions:
+        return [script.get_revision(revisions)]
+    else:
+        upper, lower = "heads", heads or "base"
+    return list(reversed(list(script.iterate_revisions(upper, lower))))
+
+
+def lint_summary(outcome, asked_for_revisions):
+    if not outcome.checked:
+        return ("db lint: no revisions to check{}".format(
+            "" if asked_for_revisions else
+            ": the database is at head (--all checks the whole history)"))
+    return "db lint: {} error(s), {} warning(s) in {} revision(s){}".format(
+        len(outcome.errors), len(outcome.warnings), outcome.checked,
+        ", with squawk {}".format(outcome.squawk) if outcome.squawk else "")
+
+
 class Check(Command):
     __doc__ = CHECK_HELP
     option_list = (Option("-d", "--directory", dest="directory", default=None,
@@ -188,10 +260,23 @@ class Log(Command):
         return show_log(directory, as_json)
 
 
+class Lint(Command):
+    __doc__ = LINT_HELP
+    option_list = (Option("-d", "--directory", dest="directory", default=None,
+                          help=DIRECTORY_HELP),
+                   Option("revisions", nargs="?", default=None, help=RANGE_HELP),
+                   Option("--all", dest="every", action="store_true", default=False,
+                          help=ALL_HELP),
+                   Option("--json", dest="as_json", action="store_true", default=False,
+                          help=LINT_JSON_HELP))
+
+    def run(self, directory=None, revisions=None, every=False, as_json=False):
+        return lint_revisions(directory, revisions, every, as_json)
+
+
 # The same commands for the Flask CLI, for projects moving off
-# Flask-Script: `flask db-check`, `flask db-createdb`, `flask db-validate`
-# and `flask db-log`. (They cannot join
-# `flask db`: Flask looks up that group's commands before it loads the app.)
+# Flask-Script: `flask db-check`, `flask db-createdb`, `flask db-validate`,
+# `flask db-log` and `flask db-lint`. (They cannot join `flask db`: Flask looks up that group's commands before it loads the app.)
 @click.command("db-check", help=CHECK_HELP)
 @click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)
 @with_appcontext
@@ -219,6 +304,16 @@ def flask_validate(directory, accept):
 @with_appcontext
 def flask_log(directory, as_json):
     sys.exit(show_log(directory, as_json))
+
+
+@click.command("db-lint", help=LINT_HELP)
+@click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)
+@click.argument("revisions", required=False)
+@click.option("--all", "every", is_flag=True, help=ALL_HELP)
+@click.option("--json", "as_json", is_flag=True, help=LINT_JSON_HELP)
+@with_appcontext
+def flask_lint(directory, revisions, every, as_json):
+    sys.exit(lint_revisions(directory, revisions, every, as_json))
 
 
 def describe_diff(diff):

@@ -3,7 +3,8 @@ drop-in for `from flask_migrate import Migrate`."""
 import flask_migrate
 
 from . import templates
-from .commands import flask_check, flask_createdb, flask_log, flask_validate
+from .lint import new_revision
+from .commands import flask_check, flask_createdb, flask_lint, flask_log, flask_validate
 from .database import bind_engines, prepare_engine
 from .errors import report_errors_in_one_line
 
@@ -15,9 +16,10 @@ class Migrate(flask_migrate.Migrate):
       alter or drop a column) unless told otherwise (compare_type,
       render_as_batch);
     - makes `db init` write repositories that run this package's env;
+    - lints each revision `db migrate` writes (lint/new_revision.py);
     - prepares the app's engines for migrating (database.prepare_engine);
-    - adds `flask db-check`, `flask db-createdb`, `flask db-validate` and
-      `flask db-log`;
+    - adds `flask db-check`, `flask db-createdb`, `flask db-validate`,
+      `flask db-log` and `flask db-lint`;
     - makes expected failures end in one line (errors.py).
 
     Bind it after Flask-SQLAlchemy: `Migrate(app, db)`, or
@@ -29,6 +31,7 @@ class Migrate(flask_migrate.Migrate):
         kwargs.setdefault("render_as_batch", True)
         super().__init__(app, db, directory, **kwargs)
         self.configure(templates.configure)
+        self.configure(new_revision.configure)
 
     def init_app(self, app, db=None, directory=None, **kwargs):
         super().init_app(app, db, directory, **kwargs)
@@ -39,4 +42,5 @@ class Migrate(flask_migrate.Migrate):
         app.cli.add_command(flask_createdb)
         app.cli.add_command(flask_validate)
         app.cli.add_command(flask_log)
+        app.cli.add_command(flask_lint)
         report_errors_in_one_line()

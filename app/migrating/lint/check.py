@@ -1,0 +1,88 @@
+"""check_revisions(): the findings of db lint for a list of revisions on one
+database's dialect."""
+from ..table_locks import DEFAULT_SECONDS, session_settings
+from . import rules, squawk
+from .findings import ERROR, WARNING
+from .rehearsal import rehearse
+from .suppressions import Suppressions
+
+
+class Database:
+    """A database whose dialect the revisions are checked for: its bind name
+    (None for a single-database repository), its SQLAlchemy dialect, the
+    server's major version (None when not known)."""
+
+    def __init__(self, name, dialect, major_version=None):
+        self.name = name
+        self.dialect = dialect
+        self.major_version = major_version
+
+
+class Outcome:
+    """What one lint run found, and what it could not do."""
+
+    def __init__(self):
+        self.findings = []
+        self.checked = 0
+        self.squawk = None  # squawk's version, when it ran
+        self.notes = []  # one line each: what was not checked, and why
+
+    @property
+    def errors(self):
+        return [finding for finding in self.findings if finding.level == ERROR]
+
+    @property
+    def warnings(self):
+        return [finding for finding in self.findings if finding.level == WARNING]
+
+
+def check_revisions(config, script_directory, scripts, database, outcome=None,
+                    lock_timeout=DEFAULT_SECONDS):
+    """Check `scripts` (alembic Scripts, oldest first) for `database`; add
+    the findings to `outcome` (a new Outcome by default) and return it.
+    `lock_timeout`: the seconds db upgrade waits for a table lock (squawk is
+    told the script sets it)."""
+    from .. import autogenerate
+
+    outcome = outcome or Outcome()
+    dialect = database.dialect
+    autogenerate.prepare(dialect.name)  # alembic-postgresql-enum's operations
+    rehearsals = rehearse(config, script_directory, scripts, dialect.name, database.name)
+    outcome.checked += len(rehearsals)
+    found, skip = [], ()
+    if dialect.name == "postgresql":
+        try:
+            found = squawk.check(rehearsals, session_settings("postgresql", lock_timeout),
+                                 database.major_version)
+            outcome.squawk = squawk.version()
+            skip = tuple(rules.SQUAWK_NAMES)
+        except squawk.SquawkUnavailable as error:
+            outcome.notes.append("{}: the built-in rules run without it".format(error))
+    history = rules.History()
+    by_revision = {}
+    for rehearsal in rehearsals:
+        by_revision[rehearsal.revision] = rules.check(rehearsal, dialect, history, skip)
+    for finding in found:
+        by_revision[finding.revision].append(finding)
+    for rehearsal in rehearsals:
+        suppressions = Suppressions(rehearsal, known_rules(), same_rule)
+        kept = [finding for finding in by_revision[rehearsal.revision]
+                if not suppressions.allow(finding)]
+        outcome.findings.extend(sorted(kept + suppressions.findings,
+                                       key=lambda finding: finding.sort_key()))
+    return outcome
+
+
+def known_rules():
+    return set(rules.RULES) | squawk.RULES
+
+
+def same_rule(name):
+    """`name` and the names it goes by: a built-in rule and the squawk rules
+    it matches are one rule to a suppression."""
+    names = {name}
+    for built_in, squawk_names in rules.SQUAWK_NAMES.items():
+        if name == built_in or name in squawk_names:
+            names.add(built_in)
+            names.update(squawk_names)
+    return names

@@ -1,0 +1,375 @@
+"""The built-in rules: what each Alembic operation of a revision does to a
+production database while the app runs, per dialect.
+
+Each rule is named for the danger it catches and says the safer way. A rule
+that squawk also has (on PostgreSQL) names it in SQUAWK_NAMES: when squawk
+runs, its finding stands for both, and a suppression of either name
+silences both.
+
+"Existing table" means one that the revision does not create itself: a
+table it creates is empty and unread while it runs, but one an earlier
+revision created has rows in every database that ran that one long ago (as
+strong_migrations and squawk judge each migration on its own).
+"""
+import ast
+import re
+
+import sqlalchemy as sa
+from alembic.operations import ops
+
+from .findings import ERROR, WARNING, Finding
+
+# Built-in rule -> the squawk rules it matches.
+SQUAWK_NAMES = {
+    "drop-table": ("ban-drop-table",),
+    "drop-column": ("ban-drop-column",),
+    "rename-table": ("renaming-table",),
+    "rename-column": ("renaming-column",),
+    "change-column-type": ("changing-column-type",),
+    "set-not-null": ("adding-not-nullable-field",),
+    "add-required-column": ("adding-required-field",),
+    "add-index": ("require-concurrent-index-creation",),
+    "add-unique": ("disallowed-unique-constraint",),
+    "add-foreign-key": ("adding-foreign-key-constraint",),
+    "add-check": ("constraint-missing-not-valid",),
+}
+# Rules of our own with nothing like them in squawk: they run on PostgreSQL
+# too.
+OWN_RULES = ("enum-value-removed", "update-in-one-statement",
+             "suppression-without-reason", "suppression-of-unknown-rule", "not-rehearsed")
+RULES = tuple(SQUAWK_NAMES) + OWN_RULES
+
+BOUNDED_WHERE = re.compile(r"<|>|\bBETWEEN\b|\bIN\b|\bLIMIT\b", re.IGNORECASE)
+TEXT_UPDATE = re.compile(
+    r"^\s*(?:UPDATE\s+[`\"]?(?P<table>[\w.]+)[`\"]?\s+SET\s+(?P<set>.*?)"
+    r"|DELETE\s+FROM\s+[`\"]?(?P<deleted>[\w.]+)[`\"]?)(?:\s+WHERE\s+(?P<where>.*))?\s*;?\s*$",
+    re.IGNORECASE | re.DOTALL)
+SET_COLUMN = re.compile(r"[`\"]?(\w+)[`\"]?\s*=")
+
+
+class History:
+    """What the revisions checked so far did: the columns they filled (a
+    backfill before a NOT NULL, in the same revision or an earlier one), and
+    the tables the revision being checked creates."""
+
+    def __init__(self):
+        self.created_tables = set()
+        self.filled_columns = set()
+
+    def is_existing(self, table):
+        return table not in self.created_tables
+
+
+def check(rehearsal, dialect, history, skip=()):
+    """The built-in findings of one revision's rehearsal on `dialect` (a
+    SQLAlchemy Dialect), leaving out the rules in `skip`."""
+    history.created_tables = set()
+    findings = []
+    for step in rehearsal.steps:
+        for rule, level, problem, safer in check_step(step.operation, dialect.name, history,
+                                                      dialect):
+            if rule not in skip:
+                findings.append(Finding(rehearsal, step.line, rule, level, problem, safer))
+    if "enum-value-removed" not in skip:
+        findings.extend(removed_enum_values(rehearsal))
+    if rehearsal.error is not None:
+        findings.append(Finding(
+            rehearsal, rehearsal.error_line, "not-rehearsed", WARNING,
+            "db lint ran upgrade() offline, as --sql does, and it stopped here ({}); what "
+            "follows in the revision is not checked".format(rehearsal.error),
+            "let the revision run offline (op.get_context().as_sql tells it), or review "
+            "what follows by hand"))
+    return findings
+
+
+def check_step(operation, dialect_name, history, dialect):
+    """(rule, level, problem, safer) for each danger of one operation."""
+    if isinstance(operation, ops.CreateTableOp):
+        history.created_tables.add(operation.table_name)
+        return
+    if isinstance(operation, ops.DropTableOp):
+        yield ("drop-table", ERROR,
+               "drops table {} and its data; code still running during the deploy fails "
+               "on it".format(operation.table_name),
+               "stop using the table in one release, drop it in a later one, and suppress "
+               "this with the reason")
+        return
+    if isinstance(operation, ops.RenameTableOp):
+        if history.is_existing(operation.table_name):
+            yield ("rename-table", ERROR,
+                   "renames table {} to {}; code still running during the deploy uses the "
+                   "old name and fails".format(operation.table_name, operation.new_table_name),
+                   "create the new table, write to both, copy the rows, move reads, then "
+                   "drop the old one in a later release")
+        return
+    table = getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
+    if table is not None and not history.is_existing(table):
+        return
+    if isinstance(operation, ops.DropColumnOp):
+        yield ("drop-column", ERROR,
+               "drops column {}.{} and its data; code still running during the deploy "
+               "selects it and fails".format(table, operation.column_name),
+               "stop using the column in one release (remove it from the model), drop it "
+               "in a later one, and suppress this with the reason")
+    elif isinstance(operation, ops.AddColumnOp):
+        yield from added_column(operation, dialect_name)
+    elif isinstance(operation, ops.AlterColumnOp):
+        yield from altered_column(operation, dialect_name, history, dialect)
+    elif isinstance(operation, ops.CreateIndexOp):
+        yield from added_index(operation, dialect_name)
+    elif isinstance(operation, ops.CreateUniqueConstraintOp):
+        yield from added_unique(operation, dialect_name)
+    elif isinstance(operation, ops.CreateForeignKeyOp):
+        yield from added_foreign_key(operation, dialect_name)
+    elif isinstance(operation, ops.CreateCheckConstraintOp):
+        yield from added_check(operation, dialect_name)
+    elif isinstance(operation, ops.ExecuteSQLOp):
+        yield from data_update(operation, history, dialect)
+
+
+def added_column(operation, dialect_name):
+    column = operation.column
+    if column.nullable is False and column.server_default is None \
+            and not column.primary_key:
+        yield ("add-required-column", ERROR,
+               "adds {}.{} NOT NULL without a server default: {}".format(
+                   operation.table_name, column.name,
+                   "MariaDB fills existing rows with an empty value and inserts by the "
+                   "running code fail" if dialect_name == "mysql" else
+                   "the upgrade fails on a table with rows, and inserts by the running "
+                   "code fail"),
+               "add it nullable (or with a server default), backfill, then set NOT NULL "
+               "(db migrate writes this)")
+
+
+def altered_column(operation, dialect_name, history, dialect):
+    table, column = operation.table_name, operation.column_name
+    if operation.modify_name is not None:
+        yield ("rename-column", ERROR,
+               "renames {}.{} to {}; code still running during the deploy uses the old "
+               "name and fails".format(table, column, operation.modify_name),
+               "add the new column, write both, backfill, move reads, then drop the old "
+               "one in a later release")
+    if operation.modify_type is not None:
+        yield from changed_type(operation, dialect_name)
+    if operation.modify_nullable is False and operation.existing_nullable is not False:
+        if (table, column) not in history.filled_columns:
+            yield ("set-not-null", ERROR,
+                   "makes {}.{} NOT NULL with no backfill before it: the upgrade fails on "
+                   "any row that holds NULL".format(table, column),
+                   "fill the NULLs first, in the same revision (db migrate asks for the "
+                   "value and writes the UPDATE)")
+        elif dialect_name == "postgresql":
+            yield ("set-not-null", WARNING,
+                   "SET NOT NULL on {}.{} scans the whole table under an ACCESS EXCLUSIVE "
+                   "lock: reads and writes wait".format(table, column),
+                   "add CHECK ({} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL "
+                   "(PostgreSQL 12+ uses the check and skips the scan)".format(column))
+
+
+def changed_type(operation, dialect_name):
+    table, column = operation.table_name, operation.column_name
+    old, new = operation.existing_type, operation.modify_type
+    old_values, new_values = enum_values(old), enum_values(new)
+    if new_values is not None and old_values is not None:
+        removed = [value for value in old_values if value not in new_values]
+        if removed:
+            yield ("enum-value-removed", ERROR,
+                   "removes {} from the enum of {}.{}: rows that hold it make the upgrade "
+                   "fail, and the running code may still write it".format(
+                       ", ".join(map(repr, removed)), table, column),
+                   "stop writing the value, update the rows that hold it, then remove it "
+                   "in a later release")
+        return
+    if is_widened(old, new):
+        return
+    narrowed = is_narrowed(old, new)
+    what = "narrows" if narrowed else "changes"
+    effect = {
+        "postgresql": "rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes "
+                      "wait until it ends",
+        "mysql": "copies the table (ALGORITHM=COPY): writes wait until it ends",
+        "sqlite": "copies the table (batch mode)",
+    }.get(dialect_name, "may rewrite the table")
+    if narrowed:
+        effect += "; values that do not fit are cut or make it fail"
+    yield ("change-column-type", ERROR if narrowed or dialect_name != "sqlite" else WARNING,
+           "{} the type of {}.{} ({} -> {}): {}".format(
+               what, table, column, type_name(old), type_name(new), effect),
+           "add a column of the new type, write both, backfill in batches, move reads, "
+           "then drop the old column in a later release")
+
+
+def added_index(operation, dialect_name):
+    unique = bool(operation.unique)
+    if dialect_name == "postgresql" and not operation.kw.get("postgresql_concurrently"):
+        yield ("add-index", ERROR,
+               "CREATE {}INDEX {} on {} blocks writes to the table while it is "
+               "built".format("UNIQUE " if unique else "", operation.index_name,
+                              operation.table_name),
+               "create it with postgresql_concurrently=True inside "
+               "`with op.get_context().autocommit_block():`")
+    elif dialect_name == "mysql" and unique:
+        yield from added_unique(operation, dialect_name)
+
+
+def added_unique(operation, dialect_name):
+    table = operation.table_name
+    if dialect_name == "postgresql":
+        yield ("add-unique", ERROR,
+               "a UNIQUE constraint on {} builds its index under an ACCESS EXCLUSIVE lock: "
+               "reads and writes wait".format(table),
+               "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE "
+               "USING INDEX")
+    elif dialect_name == "mysql":
+        yield ("add-unique", WARNING,
+               "a unique index on {} reads every row to build, and fails at the end if "
+               "two rows (or rows written meanwhile) share a value".format(table),
+               "remove duplicates first, and stop the code from writing new ones")
+
+
+def added_foreign_key(operation, dialect_name):
+    if dialect_name == "postgresql" and not not_valid(operation):
+        yield ("add-foreign-key", ERROR,
+               "a foreign key on {} is checked against every row while both tables are "
+               "locked against writes".format(operation.source_table),
+               "add it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later "
+               "revision")
+    elif dialect_name == "mysql":
+        yield ("add-foreign-key", WARNING,
+               "adding a foreign key to {} copies the table (ALGORITHM=COPY) while "
+               "foreign_key_checks is on: writes wait".format(operation.source_table),
+               "add its index first; on a big table, use an online schema change tool")
+
+
+def added_check(operation, dialect_name):
+    if dialect_name == "postgresql" and not not_valid(operation):
+        yield ("add-check", ERROR,
+               "a CHECK on {} is checked against every row under an ACCESS EXCLUSIVE "
+               "lock".format(operation.table_name),
+               "add it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later "
+               "revision")
+    elif dialect_name == "mysql":
+        yield ("add-check", WARNING,
+               "a CHECK on {} copies the table and checks every row: writes "
+               "wait".format(operation.table_name),
+               "check the rows first; on a big table, use an online schema change tool")
+
+
+def data_update(operation, history, dialect):
+    """An UPDATE or DELETE: it fills columns (a backfill), and without a
+    bound on the rows it touches, holds every row's lock until it ends."""
+    table, columns, where = parse_data_statement(operation.sqltext, dialect)
+    if table is None:
+        return
+    history.filled_columns.update((table, column) for column in columns)
+    if where is None or not BOUNDED_WHERE.search(where):
+        yield ("update-in-one-statement", WARNING,
+               "one statement {} every matching row of {} in one transaction: on a big "
+               "table it runs long and holds the rows' locks until it ends".format(
+                   "updates" if columns else "deletes", table),
+               "work in batches of ids (WHERE id >= :start AND id < :start + :size) and "
+               "log the progress")
+
+
+def parse_data_statement(statement, dialect):
+    """(table, columns set, WHERE text or None) of an UPDATE or DELETE; (None,
+    (), None) for anything else."""
+    if isinstance(statement, (sa.sql.Update, sa.sql.Delete)):
+        text = str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    elif isinstance(statement, str):
+        text = statement
+    elif isinstance(statement, sa.sql.elements.TextClause):
+        text = statement.text
+    else:
+        return None, (), None
+    found = TEXT_UPDATE.match(text)
+    if found is None:
+        return None, (), None
+    table = (found.group("table") or found.group("deleted")).split(".")[-1]
+    columns = set(SET_COLUMN.findall(found.group("set") or ""))
+    return table, columns, found.group("where")
+
+
+def removed_enum_values(rehearsal):
+    """enum-value-removed for alembic-postgresql-enum's sync_enum_values: the
+    values the revision's downgrade() syncs back that its upgrade() drops."""
+    if not rehearsal.enum_values:
+        return []
+    before = downgrade_enum_values(rehearsal.path)
+    findings = []
+    for synced in rehearsal.enum_values:
+        removed = [value for value in before.get(synced.enum_name, ())
+                   if value not in synced.new_values]
+        if removed:
+            findings.append(Finding(
+                rehearsal, synced.line, "enum-value-removed", ERROR,
+                "removes {} from the enum type {}: rows that hold it make the upgrade fail, "
+                "and the running code may still write it".format(
+                    ", ".join(map(repr, removed)), synced.enum_name),
+                "stop writing the value, update the rows that hold it, then remove it in a "
+                "later release"))
+    return findings
+
+
+def downgrade_enum_values(path):
+    """{enum name: values} of the op.sync_enum_values calls in the file's
+    downgrade(), as db migrate writes them (literal arguments)."""
+    with open(path, "rb") as source:
+        tree = ast.parse(source.read())
+    values = {}
+    for function in tree.body:
+        if not (isinstance(function, ast.FunctionDef) and function.name.startswith("downgrade")):
+            continue
+        for node in ast.walk(function):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "sync_enum_values":
+                arguments = {keyword.arg: keyword.value for keyword in node.keywords}
+                try:
+                    name = ast.literal_eval(arguments["enum_name"])
+                    values[name] = list(ast.literal_eval(arguments["new_values"]))
+                except (KeyError, ValueError):
+                    continue
+    return values
+
+
+def enum_values(type_):
+    return list(type_.enums) if isinstance(type_, sa.Enum) else None
+
+
+def is_widened(old, new):
+    """A longer VARCHAR, or VARCHAR to TEXT: no rewrite on PostgreSQL or
+    MariaDB, nothing cut."""
+    if not isinstance(old, sa.String) or isinstance(old, sa.Enum):
+        return False
+    if isinstance(new, sa.Text) and not isinstance(old, sa.Text):
+        return True
+    return (type(new) is type(old) and old.length is not None
+            and (new.length is None or new.length >= old.length))
+
+
+def is_narrowed(old, new):
+    if isinstance(old, sa.String) and isinstance(new, sa.String):
+        return new.length is not None and (old.length is None or new.length < old.length)
+    sizes = (sa.SmallInteger, sa.Integer, sa.BigInteger)
+    if isinstance(old, sizes) and isinstance(new, sizes):
+        rank = {sa.SmallInteger: 0, sa.Integer: 1, sa.BigInteger: 2}
+        return rank[_size_class(new)] < rank[_size_class(old)]
+    if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric):
+        return (new.precision or 0) < (old.precision or 0) or (new.scale or 0) < (old.scale or 0)
+    return old is not None and isinstance(new, (sa.Integer, sa.Boolean)) \
+        and isinstance(old, (sa.String, sa.Numeric))
+
+
+def _size_class(type_):
+    for size in (sa.SmallInteger, sa.BigInteger, sa.Integer):
+        if isinstance(type_, size):
+            return size
+    return sa.Integer
+
+
+def type_name(type_):
+    return "unknown" if type_ is None else repr(type_)
+
+
+def not_valid(operation):
+    return bool(operation.kw.get("postgresql_not_valid"))
