@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, inspect
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # Variables of the caller's shell that would change what manage.py does.
 APP_VARIABLES = ("DATABASE_URL", "FLASK_CONFIG", "SECRET_KEY", "PYTHONPATH", "FLASK_APP",
-                 "ALEMBIC_CONFIG", "SQLALCHEMY_BINDS", "MIGRATION_LOCK_TIMEOUT") + tuple(
+                 "ALEMBIC_CONFIG", "SQLALCHEMY_BINDS", "MIGRATION_LOCK_TIMEOUT",
+                 "TABLE_LOCK_TIMEOUT", "SQUAWK") + tuple(
                      "DB_" + part for part in ("DRIVER", "USERNAME", "PASSWORD", "HOST",
                                                "PORT", "NAME"))
 

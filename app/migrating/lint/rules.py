@@ -38,7 +38,22 @@ SQUAWK_NAMES = {
 OWN_RULES = ("enum-value-removed", "update-in-one-statement",
              "suppression-without-reason", "suppression-of-unknown-rule", "not-rehearsed")
 RULES = tuple(SQUAWK_NAMES) + OWN_RULES
+BUILT_IN_NAME = {squawk_name: rule for rule, names in SQUAWK_NAMES.items()
+                 for squawk_name in names}
 
+# The safer way of the rules whose squawk counterpart gives none.
+SAFER = {
+    "drop-table": "stop using the table in one release, drop it in a later one, and "
+                  "suppress this with the reason",
+    "drop-column": "stop using the column in one release (remove it from the model), drop "
+                   "it in a later one, and suppress this with the reason",
+    "rename-table": "create the new table, write to both, copy the rows, move reads, then "
+                    "drop the old one in a later release",
+    "rename-column": "add the new column, write both, backfill, move reads, then drop the "
+                     "old one in a later release",
+    "change-column-type": "add a column of the new type, write both, backfill in batches, "
+                          "move reads, then drop the old column in a later release",
+}
 BOUNDED_WHERE = re.compile(r"<|>|\bBETWEEN\b|\bIN\b|\bLIMIT\b", re.IGNORECASE)
 TEXT_UPDATE = re.compile(
     r"^\s*(?:UPDATE\s+[`\"]?(?P<table>[\w.]+)[`\"]?\s+SET\s+(?P<set>.*?)"
@@ -91,16 +106,14 @@ def check_step(operation, dialect_name, history, dialect):
         yield ("drop-table", ERROR,
                "drops table {} and its data; code still running during the deploy fails "
                "on it".format(operation.table_name),
-               "stop using the table in one release, drop it in a later one, and suppress "
-               "this with the reason")
+               SAFER["drop-table"])
         return
     if isinstance(operation, ops.RenameTableOp):
         if history.is_existing(operation.table_name):
             yield ("rename-table", ERROR,
                    "renames table {} to {}; code still running during the deploy uses the "
                    "old name and fails".format(operation.table_name, operation.new_table_name),
-                   "create the new table, write to both, copy the rows, move reads, then "
-                   "drop the old one in a later release")
+                   SAFER["rename-table"])
         return
     table = getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
     if table is not None and not history.is_existing(table):
@@ -109,8 +122,7 @@ def check_step(operation, dialect_name, history, dialect):
         yield ("drop-column", ERROR,
                "drops column {}.{} and its data; code still running during the deploy "
                "selects it and fails".format(table, operation.column_name),
-               "stop using the column in one release (remove it from the model), drop it "
-               "in a later one, and suppress this with the reason")
+               SAFER["drop-column"])
     elif isinstance(operation, ops.AddColumnOp):
         yield from added_column(operation, dialect_name)
     elif isinstance(operation, ops.AlterColumnOp):
@@ -148,8 +160,7 @@ def altered_column(operation, dialect_name, history, dialect):
         yield ("rename-column", ERROR,
                "renames {}.{} to {}; code still running during the deploy uses the old "
                "name and fails".format(table, column, operation.modify_name),
-               "add the new column, write both, backfill, move reads, then drop the old "
-               "one in a later release")
+               SAFER["rename-column"])
     if operation.modify_type is not None:
         yield from changed_type(operation, dialect_name)
     if operation.modify_nullable is False and operation.existing_nullable is not False:
@@ -196,8 +207,7 @@ def changed_type(operation, dialect_name):
     yield ("change-column-type", ERROR if narrowed or dialect_name != "sqlite" else WARNING,
            "{} the type of {}.{} ({} -> {}): {}".format(
                what, table, column, type_name(old), type_name(new), effect),
-           "add a column of the new type, write both, backfill in batches, move reads, "
-           "then drop the old column in a later release")
+           SAFER["change-column-type"])
 
 
 def added_index(operation, dialect_name):

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 
+from . import rules
 from .findings import ERROR, WARNING, Finding
 
 ERRORS = {
@@ -48,6 +49,7 @@ STYLE_RULES = ("ban-char-field", "prefer-bigint-over-int",
                "prefer-text-field", "prefer-timestamp-tz", "require-statement-timeout")
 
 
+PROGRAM_VARIABLE = "SQUAWK"
 # squawk's help speaks SQL; in a revision, this is how.
 IN_ALEMBIC = {
     "require-concurrent-index-creation":
@@ -70,8 +72,12 @@ class SquawkUnavailable(Exception):
 
 
 def executable():
-    """The squawk program: beside this Python (a virtual environment's bin/
-    or Scripts/), else on PATH; None when there is none."""
+    """The squawk program: the SQUAWK environment variable's path (a squawk
+    installed some other way, e.g. by npm), else the one beside this Python
+    (a virtual environment's bin/ or Scripts/), else on PATH; None when there
+    is none."""
+    if os.environ.get(PROGRAM_VARIABLE):
+        return os.environ[PROGRAM_VARIABLE]
     folder = os.path.dirname(sys.executable)
     for name in ("squawk", "squawk.exe"):
         candidate = os.path.join(folder, name)
@@ -117,7 +123,8 @@ def check(rehearsals, session_settings, postgresql_version=None):
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     universal_newlines=True, timeout=300)
         except OSError as error:
-            raise SquawkUnavailable("squawk does not run here: {}".format(error))
+            raise SquawkUnavailable("squawk ({}) does not run here: {}".format(
+                program, error.strerror or error))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     try:
@@ -133,7 +140,8 @@ def check(rehearsals, session_settings, postgresql_version=None):
         if rehearsal is None:
             continue  # the session settings: squawk has nothing to say of ours
         rule = violation["rule_name"]
-        safer = (violation.get("help") or "").rstrip(".")
+        safer = (violation.get("help") or "").rstrip(".") or rules.SAFER.get(
+            rules.BUILT_IN_NAME.get(rule), "")
         if rule in IN_ALEMBIC:
             safer = "{}; in the revision: {}".format(safer, IN_ALEMBIC[rule]).lstrip("; ")
         findings.append(Finding(
