@@ -9,11 +9,12 @@ PACKAGE = Path(__file__).resolve().parent.parent.parent / "app" / "migrating"
 FIRST_IMPORT = ("import {package}  # noqa: F401  (first: flask_script and flask_migrate "
                 "then work on every Python)\n")
 MIGRATE_IMPORT = "from {package} import Migrate\n"
-EXTRA_COMMANDS = ('from {package} import Check, CreateDb, Log, Validate\n'
+EXTRA_COMMANDS = ('from {package} import Check, CreateDb, Lint, Log, Validate\n'
                   'MigrateCommand.add_command("check", Check())\n'
                   'MigrateCommand.add_command("createdb", CreateDb())\n'
                   'MigrateCommand.add_command("validate", Validate())\n'
                   'MigrateCommand.add_command("log", Log())\n'
+                  'MigrateCommand.add_command("lint", Lint())\n'
                   'manager.add_command("db", MigrateCommand)\n')
 ENV_PY = "from {package}.env import run\n\nrun()\n"
 GUIDE_LINES = (FIRST_IMPORT, MIGRATE_IMPORT, EXTRA_COMMANDS, ENV_PY)
