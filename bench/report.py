@@ -1,5 +1,5 @@
 """The results as a Markdown table and a PNG plot."""
-from bench import api_load, autogenerate, big_tables, cli_latency, long_history
+from bench import api_load, autogenerate, big_tables, cli_latency, lint, long_history
 
 
 def seconds(value):
@@ -45,6 +45,10 @@ def targets(results):
                  "{:.1f} ms per revision, off a straight line by {:.1%} at most".format(
                      fit["per_revision"] * 1000, fit["worst_residual"]),
                  fit["worst_residual"] <= 0.1))
+    for backend, row in results["lint"].items():
+        rows.append(("{} db lint --all over {} revisions at most {}x db upgrade --sql".format(
+                     backend, row["revisions"], lint.TARGET_RATIO),
+                     "{:.2f}x".format(row["ratio"]), row["ratio"] <= lint.TARGET_RATIO))
     for backend, sizes in results["tables"].items():
         if big_tables.TARGET_ROWS in sizes:
             ratio = sizes[big_tables.TARGET_ROWS]["ratio"]
@@ -130,6 +134,16 @@ def markdown(results, title, plot_name):
     for label, row in history["reads"].items():
         lines.append("| {} | {} | {} | {:.2f}x |".format(
             label, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"]))
+
+    lines += ["", "## 2b. db lint over the long history", "",
+              "db lint --all rehearses every revision offline, runs the built-in rules "
+              "and, on PostgreSQL, squawk; db upgrade --sql renders the same revisions.", "",
+              "| database | revisions | db lint --all | db upgrade --sql | ratio |",
+              "| --- | --- | --- | --- | --- |"]
+    for backend, row in results["lint"].items():
+        lines.append("| {} | {} | {} | {} | {:.2f}x |".format(
+            backend, row["revisions"], seconds(row["seconds"]), seconds(row["sql"]),
+            row["ratio"]))
 
     lines += ["", "## 3. Big tables: db upgrade from revision 1 to head", "",
               "The floor is the same DDL and DML sent through the database driver alone.", "",

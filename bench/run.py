@@ -17,7 +17,7 @@ import sys
 import time
 from importlib import metadata
 
-from bench import api_load, autogenerate, big_tables, cli_latency, long_history, report
+from bench import api_load, autogenerate, big_tables, cli_latency, lint, long_history, report
 from bench.measure import ROOT, Backend
 
 FULL = {
@@ -83,6 +83,8 @@ def main():
                                       backends, settings["autogenerate_runs"])
     results["history"] = section("long history", long_history.measure,
                                  settings["history_lengths"], settings["history_runs"])
+    results["lint"] = section("db lint", lint.measure, backends,
+                              max(settings["history_lengths"]), settings["history_runs"])
     results["tables"] = section("big tables", big_tables.measure, backends,
                                 settings["table_sizes"], settings["table_runs"])
     results["api"] = section("API", api_load.measure, settings["api_sizes"],
