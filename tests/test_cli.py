@@ -1,6 +1,8 @@
 """python manage.py ... run as a subprocess in a copy of the project: exit
 codes, output, and the database afterwards."""
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -393,3 +395,18 @@ def test_a_revision_whose_down_revision_is_missing_fails_in_one_line(project):
         assert line.startswith("error: the migration history is broken: Revision deadbeefdead")
         assert "down_revision" in line
     assert project.version() == [HEAD]
+
+
+@pytest.mark.backends("sqlite")
+def test_output_piped_into_a_reader_that_stops_ends_without_a_traceback(project):
+    """`db log | head`: the reader goes away before the output is written."""
+    assert_ok(project.manage("db", "upgrade"))
+    process = subprocess.Popen([sys.executable, "manage.py", "db", "log"], cwd=str(project.root),
+                               env=project.environment(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    process.stdout.close()
+    with process.stderr:
+        stderr = process.stderr.read()
+    assert process.wait(timeout=60) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert error_lines(stderr) == []

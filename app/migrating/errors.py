@@ -3,6 +3,7 @@ message alone ends the program with `error: <message>` on stderr and exit
 code 1, whichever door the command came through (manage.py, flask, alembic).
 Anything else is a bug and keeps its traceback."""
 import configparser
+import os
 import sys
 import warnings
 
@@ -48,6 +49,12 @@ def one_line(error):
 
 def report_error(error_type, error, traceback):
     """sys.excepthook: one line for what one_line explains, else the traceback."""
+    if isinstance(error, BrokenPipeError):
+        # The reader stopped reading (`db log | head`): nothing is wrong, and
+        # the output still buffered must not fail again at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return
     message = one_line(error)
     if message is None:
         sys.__excepthook__(error_type, error, traceback)
