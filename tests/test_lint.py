@@ -3,8 +3,10 @@ and not its safer variant, on the backends it applies to; suppressions;
 exit codes and --json; squawk's findings mapped to revisions; db migrate
 linting what it wrote; and the table lock timeout of db upgrade."""
 import json
+import shutil
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -310,6 +312,17 @@ def test_squawk_findings_map_to_revisions_and_lines(at_head):
 
 
 @pytest.mark.backends("postgresql")
+def test_a_squawk_that_fails_is_not_taken_for_a_clean_revision(at_head):
+    at_head.add_revision(ADDED, HEAD, 'op.create_index("ix_users_name", "users", ["name"])')
+    result = at_head.manage("db", "lint", env={"SQUAWK": shutil.which("false")})
+    assert result.returncode == 1
+    [note] = error_lines(result.stderr)
+    assert "squawk failed (exit code 1): no output" in note
+    assert "built-in rules run without it" in note
+    assert "error add-index:" in result.stdout
+
+
+@pytest.mark.backends("postgresql")
 def test_without_squawk_the_built_in_rules_run_and_say_so(at_head):
     at_head.add_revision(ADDED, HEAD, 'op.create_index("ix_users_name", "users", ["name"])')
     result = at_head.manage("db", "lint", env={"SQUAWK": str(at_head.root / "no-squawk")})
@@ -331,15 +344,28 @@ def test_db_migrate_prints_the_findings_of_the_revision_it_wrote(at_head):
 
 # --- the table lock timeout of db upgrade ----------------------------------------
 
+@contextmanager
+def lock_held_on_users(project):
+    """Another connection's open transaction that has read users, as a long
+    report would: ALTER TABLE users waits for it. Yields the transaction."""
+    engine = sa.create_engine(project.database_url)
+    holder = engine.connect()
+    try:
+        transaction = holder.begin()
+        holder.exec_driver_sql("SELECT count(*) FROM users").scalar()
+        yield transaction
+        if transaction.is_active:
+            transaction.rollback()
+    finally:
+        holder.close()
+        engine.dispose()
+
+
 @pytest.mark.backends("postgresql", "mysql")
 def test_an_upgrade_waiting_on_a_table_lock_gives_up_and_retries_cleanly(at_head):
     at_head.add_revision(ADDED, HEAD, 'op.add_column("users", sa.Column("nickname", '
                                       'sa.String(40)))')
-    engine = sa.create_engine(at_head.database_url)
-    holder = engine.connect()
-    transaction = holder.begin()
-    holder.exec_driver_sql("SELECT count(*) FROM users").scalar()  # holds a lock on users
-    try:
+    with lock_held_on_users(at_head):
         started = time.monotonic()
         result = at_head.manage("db", "upgrade", env={"TABLE_LOCK_TIMEOUT": "2"})
         waited = time.monotonic() - started
@@ -349,10 +375,6 @@ def test_an_upgrade_waiting_on_a_table_lock_gives_up_and_retries_cleanly(at_head
         assert "waited more than 2s for a lock on table users" in line
         assert "TABLE_LOCK_TIMEOUT" in line and "rolled back" in line
         assert waited < 9, "gave up after {:.1f}s, not 2s (the default is 10s)".format(waited)
-    finally:
-        transaction.rollback()
-        holder.close()
-        engine.dispose()
     assert at_head.version() == [HEAD] and "nickname" not in at_head.columns("users")
     assert at_head.log()[-1]["success"] in (0, False)
     assert_ok(at_head.manage("db", "upgrade"))
@@ -383,16 +405,11 @@ def test_a_bad_table_lock_timeout_is_refused_in_one_line(project, value):
 def test_an_upgrade_waits_for_a_lock_released_before_the_timeout(at_head):
     at_head.add_revision(ADDED, HEAD, 'op.add_column("users", sa.Column("nickname", '
                                       'sa.String(40)))')
-    engine = sa.create_engine(at_head.database_url)
-    holder = engine.connect()
-    transaction = holder.begin()
-    holder.exec_driver_sql("SELECT count(*) FROM users").scalar()
-    release = threading.Timer(1.5, transaction.rollback)
-    release.start()
-    try:
-        assert_ok(at_head.manage("db", "upgrade", env={"TABLE_LOCK_TIMEOUT": "8"}))
-    finally:
-        release.join()
-        holder.close()
-        engine.dispose()
+    with lock_held_on_users(at_head) as transaction:
+        release = threading.Timer(1.5, transaction.rollback)
+        release.start()
+        try:
+            assert_ok(at_head.manage("db", "upgrade", env={"TABLE_LOCK_TIMEOUT": "8"}))
+        finally:
+            release.join()
     assert at_head.version() == [ADDED]

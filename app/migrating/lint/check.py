@@ -65,24 +65,10 @@ def check_revisions(config, script_directory, scripts, database, outcome=None,
     for finding in found:
         by_revision[finding.revision].append(finding)
     for rehearsal in rehearsals:
-        suppressions = Suppressions(rehearsal, known_rules(), same_rule)
+        suppressions = Suppressions(rehearsal)
         kept = [finding for finding in by_revision[rehearsal.revision]
                 if not suppressions.allow(finding)]
         outcome.findings.extend(sorted(kept + suppressions.findings,
                                        key=lambda finding: finding.sort_key()))
     return outcome
 
-
-def known_rules():
-    return set(rules.RULES) | squawk.RULES
-
-
-def same_rule(name):
-    """`name` and the names it goes by: a built-in rule and the squawk rules
-    it matches are one rule to a suppression."""
-    names = {name}
-    for built_in, squawk_names in rules.SQUAWK_NAMES.items():
-        if name == built_in or name in squawk_names:
-            names.add(built_in)
-            names.update(squawk_names)
-    return names

@@ -55,7 +55,7 @@ class Statement:
 
 
 class Rehearsal:
-    """What running one revision's upgrade() (or downgrade()) recorded."""
+    """What running one revision's upgrade() recorded."""
 
     def __init__(self, script, database=None):
         self.script = script  # alembic.script.Script
@@ -138,10 +138,9 @@ class Recorder:
             EnumValues(enum_name, new_values, self.current.line_in_file()))
 
 
-def rehearse(config, script_directory, scripts, dialect_name, database=None,
-             direction="upgrade"):
-    """Run the `direction` function of each of `scripts` (alembic Script
-    objects, in the order they run) offline for `dialect_name`; return a
+def rehearse(config, script_directory, scripts, dialect_name, database=None):
+    """Run the upgrade() of each of `scripts` (alembic Script objects, in
+    the order they run) offline for `dialect_name`; return a
     Rehearsal for each. `database`: the bind name of a multidb repository,
     whose revisions take it as the engine_name argument."""
     recorder = Recorder(dialect_name)
@@ -160,9 +159,9 @@ def rehearse(config, script_directory, scripts, dialect_name, database=None,
                 recorder.current = rehearsal
                 if transactional and recorder.renders:
                     rehearsal.statements.append(Statement("BEGIN;", None))
-                run = getattr(script.module, direction)
+                upgrade = script.module.upgrade
                 try:
-                    run() if database is None else run(database)
+                    upgrade() if database is None else upgrade(database)
                 except Exception as error:
                     rehearsal.error = first_line(error)
                     rehearsal.error_line = line_of_failure(error, rehearsal.path)

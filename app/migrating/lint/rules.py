@@ -41,6 +41,11 @@ RULES = tuple(SQUAWK_NAMES) + OWN_RULES
 BUILT_IN_NAME = {squawk_name: rule for rule, names in SQUAWK_NAMES.items()
                  for squawk_name in names}
 
+# How a revision does it the safe way on PostgreSQL (squawk's findings say
+# it too).
+CONCURRENTLY = ("postgresql_concurrently=True inside "
+                "`with op.get_context().autocommit_block():`")
+NOT_VALID = "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision"
 # The safer way of the rules whose squawk counterpart gives none.
 SAFER = {
     "drop-table": "stop using the table in one release, drop it in a later one, and "
@@ -81,8 +86,7 @@ def check(rehearsal, dialect, history, skip=()):
     history.created_tables = set()
     findings = []
     for step in rehearsal.steps:
-        for rule, level, problem, safer in check_step(step.operation, dialect.name, history,
-                                                      dialect):
+        for rule, level, problem, safer in check_step(step.operation, dialect, history):
             if rule not in skip:
                 findings.append(Finding(rehearsal, step.line, rule, level, problem, safer))
     if "enum-value-removed" not in skip:
@@ -97,8 +101,9 @@ def check(rehearsal, dialect, history, skip=()):
     return findings
 
 
-def check_step(operation, dialect_name, history, dialect):
+def check_step(operation, dialect, history):
     """(rule, level, problem, safer) for each danger of one operation."""
+    dialect_name = dialect.name
     if isinstance(operation, ops.CreateTableOp):
         history.created_tables.add(operation.table_name)
         return
@@ -217,8 +222,7 @@ def added_index(operation, dialect_name):
                "CREATE {}INDEX {} on {} blocks writes to the table while it is "
                "built".format("UNIQUE " if unique else "", operation.index_name,
                               operation.table_name),
-               "create it with postgresql_concurrently=True inside "
-               "`with op.get_context().autocommit_block():`")
+               "create it with " + CONCURRENTLY)
     elif dialect_name == "mysql" and unique:
         yield from added_unique(operation, dialect_name)
 
@@ -243,8 +247,7 @@ def added_foreign_key(operation, dialect_name):
         yield ("add-foreign-key", ERROR,
                "a foreign key on {} is checked against every row while both tables are "
                "locked against writes".format(operation.source_table),
-               "add it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later "
-               "revision")
+               "add it with " + NOT_VALID)
     elif dialect_name == "mysql":
         yield ("add-foreign-key", WARNING,
                "adding a foreign key to {} copies the table (ALGORITHM=COPY) while "
@@ -257,8 +260,7 @@ def added_check(operation, dialect_name):
         yield ("add-check", ERROR,
                "a CHECK on {} is checked against every row under an ACCESS EXCLUSIVE "
                "lock".format(operation.table_name),
-               "add it with postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later "
-               "revision")
+               "add it with " + NOT_VALID)
     elif dialect_name == "mysql":
         yield ("add-check", WARNING,
                "a CHECK on {} copies the table and checks every row: writes "

@@ -10,6 +10,7 @@ than deploys are left out (STYLE_RULES), as is require-statement-timeout:
 data migrations run long by design, and lock waits are what the lock
 timeout bounds.
 """
+import functools
 import json
 import os
 import shutil
@@ -52,18 +53,11 @@ STYLE_RULES = ("ban-char-field", "prefer-bigint-over-int",
 PROGRAM_VARIABLE = "SQUAWK"
 # squawk's help speaks SQL; in a revision, this is how.
 IN_ALEMBIC = {
-    "require-concurrent-index-creation":
-        "op.create_index(..., postgresql_concurrently=True) inside "
-        "`with op.get_context().autocommit_block():`",
-    "require-concurrent-index-deletion":
-        "op.drop_index(..., postgresql_concurrently=True) inside "
-        "`with op.get_context().autocommit_block():`",
+    "require-concurrent-index-creation": "op.create_index(..., {})".format(rules.CONCURRENTLY),
+    "require-concurrent-index-deletion": "op.drop_index(..., {})".format(rules.CONCURRENTLY),
     "constraint-missing-not-valid":
-        "op.create_foreign_key / op.create_check_constraint(..., postgresql_not_valid=True), "
-        "then VALIDATE CONSTRAINT in a later revision",
-    "adding-foreign-key-constraint":
-        "op.create_foreign_key(..., postgresql_not_valid=True), then VALIDATE CONSTRAINT "
-        "in a later revision",
+        "op.create_foreign_key / op.create_check_constraint(..., {})".format(rules.NOT_VALID),
+    "adding-foreign-key-constraint": "op.create_foreign_key(..., {})".format(rules.NOT_VALID),
 }
 
 
@@ -86,8 +80,9 @@ def executable():
     return shutil.which("squawk")
 
 
+@functools.lru_cache(maxsize=None)
 def version():
-    """squawk's version, as it prints it, or None."""
+    """squawk's version, as it prints it, or None (asked once a process)."""
     program = executable()
     if program is None:
         return None
@@ -127,11 +122,18 @@ def check(rehearsals, session_settings, postgresql_version=None):
                 program, error.strerror or error))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    try:
-        reported = json.loads(result.stdout or "[]")
-    except ValueError:
-        raise SquawkUnavailable("squawk failed: {}".format(
-            " ".join((result.stderr or result.stdout).strip().splitlines()[:1])))
+    # squawk exits 0 without findings, 1 with them (printed); anything else,
+    # or 1 with nothing printed, is squawk failing, not a clean history.
+    reported = None
+    if result.returncode == 0 or (result.returncode == 1 and result.stdout.strip()):
+        try:
+            reported = json.loads(result.stdout or "[]")
+        except ValueError:
+            pass
+    if not isinstance(reported, list):
+        raise SquawkUnavailable("squawk failed (exit code {}): {}".format(
+            result.returncode,
+            " ".join((result.stderr or result.stdout).strip().splitlines()[:1]) or "no output"))
     findings = []
     for violation in reported:
         lines = owners[os.path.basename(violation["file"])]

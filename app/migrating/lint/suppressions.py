@@ -12,9 +12,11 @@ import io
 import re
 import tokenize
 
+from . import rules, squawk
 from .findings import ERROR, WARNING, Finding
 
 MARK = re.compile(r"#\s*lint:\s*allow\b(.*)$")
+KNOWN_RULES = frozenset(rules.RULES) | squawk.RULES
 RULES_AND_REASON = re.compile(
     r"^\s*(?P<rules>[a-z0-9-]+(?:\s*,\s*[a-z0-9-]+)*)\s*(?:(?:—|–|--|\s-)\s*(?P<reason>.*))?$")
 
@@ -22,7 +24,7 @@ RULES_AND_REASON = re.compile(
 class Suppressions:
     """The rules a revision's file allows, and the findings its marks draw."""
 
-    def __init__(self, rehearsal, known_rules, same_rule):
+    def __init__(self, rehearsal):
         self.allowed = set()
         self.findings = []
         for line, comment in comments(rehearsal.path):
@@ -38,7 +40,7 @@ class Suppressions:
                     "write it as `# lint: allow <rule> — <reason>`"))
                 continue
             for rule in re.split(r"\s*,\s*", parsed.group("rules")):
-                if rule not in known_rules:
+                if rule not in KNOWN_RULES:
                     self.findings.append(Finding(
                         rehearsal, line, "suppression-of-unknown-rule", WARNING,
                         "`{}` is not a rule of db lint, so this silences nothing".format(rule),
@@ -47,6 +49,17 @@ class Suppressions:
 
     def allow(self, finding):
         return finding.rule in self.allowed
+
+
+def same_rule(name):
+    """`name` and the names it goes by: a built-in rule and the squawk rules
+    it matches are one rule to a suppression."""
+    names = {name}
+    for built_in, squawk_names in rules.SQUAWK_NAMES.items():
+        if name == built_in or name in squawk_names:
+            names.add(built_in)
+            names.update(squawk_names)
+    return names
 
 
 def comments(path):
