@@ -19,6 +19,9 @@ Differences from Flask-Migrate's template:
 - upgrade and downgrade wait at most 10 seconds for a lock on a table
   (table_locks.py), so a revision stuck behind a long transaction fails
   instead of holding up every query on that table;
+- the online operations (online/) are registered before any revision
+  runs, and a revision that commits part by part is counted in the log,
+  so that running the command again goes on from where it stopped;
 - logging keeps the loggers configured before it, so the flask_migrate logger
   that reports errors is never silenced;
 - an ambiguous revision prefix is reported as such, not as "Can't locate";
@@ -43,6 +46,7 @@ from .database import commit_pending, committed, connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
+from .online.failures import StepRefused
 from .table_locks import (is_lock_timeout, limit_lock_waits, session_settings,
                           table_lock_timeout, timed_out)
 
@@ -56,6 +60,8 @@ logger = logging.getLogger("alembic.env")
 CHANGING_COMMANDS = {"upgrade": "upgrade", "downgrade": "downgrade", "do_stamp": "stamp",
                      "validate_revisions": "validate"}
 COMPARING_COMMAND = "retrieve_migrations"
+# alembic 1.18+: "setting up autogenerate plugin ..." at INFO, six a run.
+PLUGIN_LOGGER = "alembic.runtime.plugins"
 CURRENT_COMMAND = "display_version"
 
 
@@ -75,14 +81,17 @@ def run_with(offline, online):
 def configure_logging():
     """Logging from the alembic.ini alembic read or, when that one has no
     logging sections (the project root's, which only points the raw alembic
-    command at the repository), from the repository's own."""
+    command at the repository), from the repository's own; without the lines
+    alembic 1.18+ writes for each of its autogenerate plugins on every
+    db migrate and db check, which tell a user nothing."""
     config = context.config
     if config.config_file_name is not None and config.file_config.has_section("loggers"):
         fileConfig(config.config_file_name, disable_existing_loggers=False)
-        return
-    repository_ini = os.path.join(context.script.dir, "alembic.ini")
-    if os.path.exists(repository_ini):
-        fileConfig(repository_ini, disable_existing_loggers=False)
+    else:
+        repository_ini = os.path.join(context.script.dir, "alembic.ini")
+        if os.path.exists(repository_ini):
+            fileConfig(repository_ini, disable_existing_loggers=False)
+    logging.getLogger(PLUGIN_LOGGER).setLevel(logging.WARNING)
 
 
 @contextmanager
@@ -229,7 +238,7 @@ def prepare_changing_command(connection, command):
         heads = context.get_context().get_current_heads()
     table.prepare(connection, script, heads, recorder.who)
     if command in ("upgrade", "downgrade"):
-        unfinished.refuse_if_unfinished(connection, script)
+        unfinished.refuse_if_unfinished(connection, script, command)
         validation.refuse_if_invalid(connection, script)
         recorder.table_lock_timeout = table_lock_timeout(
             context.get_x_argument(as_dictionary=True))
@@ -259,7 +268,11 @@ def explained_failure(recorder, error):
     failed = recorder.failed(error)
     if failed is None:
         return None
-    why = timed_out(recorder.table_lock_timeout, error) if is_lock_timeout(error) else None
+    why = None
+    if isinstance(error, StepRefused):
+        why = str(error)
+    elif is_lock_timeout(error):
+        why = timed_out(recorder.table_lock_timeout, error)
     return unfinished.failure(recorder.script, failed, error, why)
 
 

@@ -11,6 +11,9 @@ on the database it was made against and loses no data.
                          alembic
     not_null.py          a NOT NULL column added to a table that has rows, or
                          an existing column made NOT NULL
+    online.py            the online form of each change on PostgreSQL and
+                         MariaDB/MySQL (indexes, unique, foreign keys, NOT
+                         NULL), which online/ runs
     renames.py           a column (or table) dropped and one like it added:
                          renamed?
     order.py             the order MariaDB/MySQL accepts: foreign keys
@@ -26,7 +29,7 @@ import logging
 
 from alembic import context
 
-from . import mysql, not_null, order, postgresql, renames, sqlite
+from . import mysql, not_null, online, order, postgresql, renames, sqlite
 from .questioner import questioner_for_this_run
 
 logger = logging.getLogger("alembic.env")
@@ -56,16 +59,24 @@ def revision_writer(databases=1):
         upgrade_ops, downgrade_ops = script.upgrade_ops_list[-1], script.downgrade_ops_list[-1]
         dialect = migration_context.dialect
         questioner = questioner_for_this_run()
+        # A multidb repository runs its databases in transactions committed
+        # together, which an online operation's autocommit block would break.
+        writes_online = online.enabled(dialect) \
+            and context.config.get_main_option("multidb") != "true"
         renames.ask_about_table_renames(upgrade_ops, downgrade_ops, questioner,
                                         migration_context)
         renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
-        not_null.fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect)
-        not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect)
-        not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True)
+        not_null.fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect, writes_online)
+        not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect, online=writes_online)
+        not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True,
+                                           online=writes_online)
         if dialect.name == "sqlite":
             sqlite.rewrite_checks(upgrade_ops, downgrade_ops, migration_context)
         order.in_safe_order(upgrade_ops)
         order.in_safe_order(downgrade_ops)
+        if writes_online:
+            online.write_online_forms(upgrade_ops, dialect)
+            online.write_online_forms(downgrade_ops, dialect)
         operations = script.upgrade_ops_list
         if len(operations) >= databases and all(ops.is_empty() for ops in operations):
             directives[:] = []

@@ -10,7 +10,12 @@ that moves alembic_version. So:
   the rollback, on its own;
 - on MySQL/MariaDB, where each DDL statement commits, the row is written
   before the revision runs, and finished with the step: a revision that
-  fails half-way leaves its row unfinished (unfinished.py).
+  fails half-way leaves its row unfinished (unfinished.py);
+- a revision that commits part by part (an online operation's autocommit
+  block, online/resume.py) has its row written, on PostgreSQL too, with
+  the first part it commits, and keeps in it how many operations are done:
+  a run that stops part-way leaves the row unfinished, and the next run of
+  the revision closes it and goes on from there.
 
 In --sql scripts each step ends with an INSERT of its row, so that whoever
 runs the script leaves the same log.
@@ -26,12 +31,18 @@ from alembic import op
 from sqlalchemy.schema import CreateTable
 
 from ..database import committed, database_error, first_line
+from ..online import resume
 from .checksum import checksum_of_file
 from .table import ERROR_LENGTH, table, message_of
 
 # The recorder of the database whose revisions run now in this process (a
 # multidb run has one per database and runs them in turn).
 ACTIVE = {}
+# How a running step that failed left its row: rolled back whole; part-way
+# and only a person can tell where (db stamp); part-way, counted, so the
+# next run goes on from there.
+ROLLED_BACK, UNFINISHED, RESUMABLE = "rolled back", "unfinished", "resumable"
+RESUMED = "stopped part-way; the next run went on from there"
 
 
 class Who:
@@ -79,15 +90,53 @@ class Recorder:
         ACTIVE["recorder"] = self
 
     def started(self, revision, direction):
-        """A revision's upgrade() or downgrade() begins."""
+        """A revision's upgrade() or downgrade() begins; a run of it that
+        stopped part-way, counted, is closed and gone on from."""
         self.running = {"revision": revision, "direction": direction,
                         "started_at": self.who.now(), "clock": time.monotonic(), "id": None,
                         "statements": 0}
-        if self.writes_before_running:
-            result = op.get_bind().execute(table.insert().values(
-                self._row(revision, direction, started_at=self.running["started_at"])))
+        connection = op.get_bind()
+        interrupted = self._interrupted(connection, revision, direction)
+        steps_done = resume_key = None
+        if interrupted is not None:
+            steps_done, resume_key = interrupted.steps_done, interrupted.resume_key
+            connection.execute(table.update().where(table.c.id == interrupted.id).values(
+                finished_at=self.running["started_at"], success=False,
+                error=sa.func.coalesce(table.c.error, RESUMED)))
+        if self.writes_before_running or interrupted is not None:
+            result = connection.execute(table.insert().values(self._row(
+                revision, direction, started_at=self.running["started_at"],
+                steps_done=steps_done, resume_key=resume_key)))
             self.running["id"] = result.inserted_primary_key[0]
+        resume.start(self, op.get_context(), steps_done or 0, resume_key)
         self.running["statements"] = 0
+
+    def _interrupted(self, connection, revision, direction):
+        """The unfinished, counted row of an earlier run of this step with
+        the same checksum (unfinished.py refused the run otherwise), or None."""
+        return connection.execute(
+            sa.select(table.c.id, table.c.steps_done, table.c.resume_key)
+            .where(table.c.revision == revision).where(table.c.direction == direction)
+            .where(table.c.finished_at.is_(None)).where(table.c.steps_done.isnot(None))
+            .order_by(table.c.id.desc())).first()
+
+    def checkpoint(self, done):
+        """`done` operations of the running step are done: record it, in the
+        transaction that commits them (writing the row first, if none is)."""
+        connection = op.get_bind()
+        if self.running["id"] is None:
+            result = connection.execute(table.insert().values(self._row(
+                self.running["revision"], self.running["direction"],
+                started_at=self.running["started_at"], steps_done=done)))
+            self.running["id"] = result.inserted_primary_key[0]
+        else:
+            connection.execute(table.update().where(table.c.id == self.running["id"])
+                               .values(steps_done=done, resume_key=None))
+
+    def save_key(self, connection, key):
+        """A backfill of the running step has done the keys before `key`."""
+        connection.execute(table.update().where(table.c.id == self.running["id"])
+                           .values(resume_key=key))
 
     def on_version_apply(self, ctx, step, heads, run_args):
         """alembic's callback after each step, inside the step's transaction."""
@@ -95,6 +144,7 @@ class Recorder:
             self._stamped(step)
             return
         running, self.running = self.running, None
+        resume.stop()
         finished = {"finished_at": self.who.now(), "success": True,
                     "duration_ms": _milliseconds_since(running["clock"])}
         if running["id"] is None:
@@ -115,30 +165,33 @@ class Recorder:
 
     def failed(self, error):
         """After the failure of the running step and its rollback: record it.
-        Return (revision, direction, unfinished), unfinished being True when
-        its row stays unfinished (MySQL committed part of it), or None when
-        no revision code was running."""
+        Return (revision, direction, how): how its row is left, ROLLED_BACK,
+        UNFINISHED (MySQL committed part of it) or RESUMABLE (it committed
+        part of itself, counted); None when no revision code was running."""
         running, self.running = self.running, None
+        resume.stop()
         if running is None:
             return None
         line = first_line(database_error(error))[:ERROR_LENGTH]
         failed = dict(finished_at=self.who.now(), success=False, error=line,
                       duration_ms=_milliseconds_since(running["clock"]))
         with committed(self.connection):
-            row_kept = running["id"] is not None and self.connection.execute(
-                sa.select(table.c.id).where(table.c.id == running["id"])).first()
-            if row_kept and running["statements"]:
+            row = running["id"] is not None and self.connection.execute(
+                sa.select(table.c.id, table.c.steps_done)
+                .where(table.c.id == running["id"])).first()
+            if row and (row.steps_done is not None or running["statements"]):
                 self.connection.execute(
                     table.update().where(table.c.id == running["id"]).values(error=line))
-                return running["revision"], running["direction"], True
-            if row_kept:  # committed by the failing DDL, which did not run
+                how = RESUMABLE if row.steps_done is not None else UNFINISHED
+                return running["revision"], running["direction"], how
+            if row:  # committed by the failing DDL, which did not run
                 self.connection.execute(
                     table.update().where(table.c.id == running["id"]).values(**failed))
             else:
                 self.connection.execute(table.insert().values(self._row(
                     running["revision"], running["direction"],
                     started_at=running["started_at"], **failed)))
-        return running["revision"], running["direction"], False
+        return running["revision"], running["direction"], ROLLED_BACK
 
     def _row(self, revision, direction, **values):
         return dict(self.who.row(), **row_of(self.script.get_revision(revision), direction,

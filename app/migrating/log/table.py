@@ -12,7 +12,11 @@ One row per revision step. `direction` says what happened to the revision:
                          checksum, that its file is gone for good)
 
 A row with started_at and no finished_at is a step that did not finish
-(unfinished.py). Times are UTC.
+(unfinished.py). Times are UTC. A revision that commits part by part (an
+online one, online/resume.py) keeps in its row how many of its operations
+are done (steps_done) and how far a backfill has got (resume_key), so that
+the next run goes on from there; a log made before those columns existed
+gets them on the next command that writes it.
 """
 import sqlalchemy as sa
 
@@ -58,7 +62,11 @@ table = sa.Table(
     sa.Column("os_user", sa.String(128)),
     sa.Column("host", sa.String(255)),
     sa.Column("error", sa.String(ERROR_LENGTH)),
+    sa.Column("steps_done", sa.Integer),
+    sa.Column("resume_key", sa.String(64)),
 )
+# The columns a log made by an earlier release lacks.
+ADDED_COLUMNS = ("steps_done", "resume_key")
 old_table = sa.Table(
     OLD_TABLE_NAME,
     sa.MetaData(),
@@ -83,8 +91,10 @@ def prepare(connection, script, heads, who):
     """Make sure the log exists: create it (committed at once) and, when the
     database had none, record a baseline row for each revision it is at
     (`heads` and their ancestors) and carry over the marks of
-    unfinished_migrations, which is dropped. `who`: the Who running this."""
+    unfinished_migrations, which is dropped; add the columns a log of an
+    earlier release lacks. `who`: the Who running this."""
     if exists(connection):
+        add_missing_columns(connection)
         return
     with committed(connection):
         table.create(connection)
@@ -101,6 +111,19 @@ def prepare(connection, script, heads, who):
                                                 for row in rows])
         if sa.inspect(connection).has_table(OLD_TABLE_NAME):
             old_table.drop(connection)
+
+
+def add_missing_columns(connection):
+    """ALTER TABLE ... ADD COLUMN for each column of ADDED_COLUMNS the
+    database's log lacks (nullable: instant on every backend)."""
+    with committed(connection):
+        present = {column["name"] for column in sa.inspect(connection).get_columns(TABLE_NAME)}
+        preparer = connection.dialect.identifier_preparer
+        for name in ADDED_COLUMNS:
+            if name not in present:
+                connection.exec_driver_sql("ALTER TABLE {} ADD COLUMN {} {}".format(
+                    preparer.quote(TABLE_NAME), preparer.quote(name),
+                    table.c[name].type.compile(dialect=connection.dialect)))
 
 
 def carried_over(connection, script, who):

@@ -9,39 +9,79 @@ While such a row is there, `db upgrade` and `db downgrade` refuse to run:
 the schema is somewhere between two revisions and only a person can tell
 where. `db stamp <revision>`, after a manual fix, records where it is and
 closes the row. (The same idea as golang-migrate's "dirty" flag.)
+
+A revision that commits part by part (an online one, online/resume.py)
+counts in its row the operations it has done. Such a row is no riddle: the
+same command run again goes on from there, and is let through, provided
+the revision's file is the one that ran (same checksum) and the command
+goes the same way.
 """
+from collections import namedtuple
+
 import sqlalchemy as sa
 from alembic.util import CommandError
 
 from ..database import committed, database_error, first_line
+from .checksum import checksum_of_file
+from .steps import RESUMABLE, UNFINISHED
 from .table import exists, table
+
+# What goes on from a step that stopped part-way, counted.
+COMMANDS = {"upgrade": '"python manage.py db upgrade"',
+            "downgrade": 'the same "python manage.py db downgrade"'}
+
+
+class Unfinished(namedtuple("Unfinished", "revision direction steps_done checksum")):
+    """A step that started and did not finish; steps_done is None unless
+    the revision counted its operations as it committed them."""
+
+    @property
+    def resumable(self):
+        return self.steps_done is not None
 
 STAMP_COMMAND = "python manage.py db stamp"
 RESOLVED = "did not finish; resolved by db stamp"
 
 
 def unfinished(connection):
-    """[(revision, direction)] of the steps that did not finish, oldest
-    first; [] when the database has no log."""
+    """The Unfinished steps, oldest first; [] when the database has no log."""
     if not exists(connection):
         return []
     with committed(connection):
         rows = connection.execute(
-            sa.select(table.c.revision, table.c.direction)
+            sa.select(table.c.revision, table.c.direction, table.c.steps_done,
+                      table.c.checksum)
             .where(table.c.finished_at.is_(None)).order_by(table.c.id))
-        return [tuple(row) for row in rows]
+        return [Unfinished(*row) for row in rows]
 
 
-def refuse_if_unfinished(connection, script):
-    """Raise CommandError, with the way out, if a step did not finish."""
-    rows = unfinished(connection)
-    if rows:
-        revision, direction = rows[0]
-        raise CommandError(
-            "revision {} did not finish its {} and may be partly applied; "
-            "upgrade and downgrade are refused until that is resolved: {}".format(
-                describe_revision(script, revision), direction,
-                recovery_steps(script, revision, direction)))
+def refuse_if_unfinished(connection, script, command):
+    """Raise CommandError, with the way out, if a step did not finish and
+    `command` (upgrade or downgrade) does not go on from it."""
+    for step in unfinished(connection):
+        name = describe_revision(script, step.revision)
+        if not step.resumable:
+            raise CommandError(
+                "revision {} did not finish its {} and may be partly applied; "
+                "upgrade and downgrade are refused until that is resolved: {}".format(
+                    name, step.direction,
+                    recovery_steps(script, step.revision, step.direction)))
+        if step.direction != command:
+            raise CommandError(
+                "revision {} stopped part-way through its {}; finish it first: run "
+                "{} again, which goes on from there".format(
+                    name, step.direction, COMMANDS[step.direction]))
+        if step.checksum != current_checksum(script, step.revision):
+            raise CommandError(
+                "revision {} stopped part-way through its {}, and its file has changed "
+                "since, so the operations it did no longer say where to go on from: {}".format(
+                    name, step.direction,
+                    recovery_steps(script, step.revision, step.direction)))
+
+
+def current_checksum(script, revision):
+    found = script.get_revision(revision)
+    return checksum_of_file(found.path) if found is not None else None
 
 
 def warning(connection, script):
@@ -49,10 +89,16 @@ def warning(connection, script):
     rows = unfinished(connection)
     if not rows:
         return None
-    revision, direction = rows[0]
+    step = rows[0]
+    if step.resumable:
+        return ("revision {} stopped part-way through its {} ({} of its operations done); "
+                "{} goes on from there".format(
+                    describe_revision(script, step.revision), step.direction,
+                    step.steps_done, COMMANDS[step.direction]))
     return ("revision {} did not finish its {}; the database may be between "
-            "two revisions: {}".format(describe_revision(script, revision), direction,
-                                       recovery_steps(script, revision, direction)))
+            "two revisions: {}".format(describe_revision(script, step.revision),
+                                       step.direction,
+                                       recovery_steps(script, step.revision, step.direction)))
 
 
 def resolve(connection, now):
@@ -68,9 +114,17 @@ def failure(script, failed, error, why=None):
     """The CommandError to raise for `failed`, what Recorder.failed returned
     for the running step that failed with `error`; `why` says what happened
     and what to do, when more is known than the error's own first line."""
-    revision, direction, is_unfinished = failed
+    revision, direction, how = failed
     cause = first_line(database_error(error))
-    if is_unfinished:
+    if how == RESUMABLE:
+        return CommandError(
+            "revision {} stopped part-way through its {}: {}; the operations it finished "
+            "stay committed and counted in the migration log, and the next run goes on "
+            "from there".format(
+                describe_revision(script, revision), direction,
+                why or "{}: fix the cause, then run {} again".format(
+                    cause, COMMANDS[direction])))
+    if how == UNFINISHED:
         return CommandError(
             "revision {} failed part-way through its {} ({}); some of its "
             "changes were committed (MySQL and MariaDB commit each DDL "

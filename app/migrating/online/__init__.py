@@ -1,0 +1,52 @@
+"""The online forms: operations a revision calls so that the app keeps
+reading and writing its tables while `db upgrade` changes them. `db
+migrate` writes them (autogenerate/online.py); a hand-written revision may
+call them too. Importing this package registers them with Alembic.
+
+    operations.py  what each operation is, as a revision calls it
+                   (op.create_index_online, ...), and its downgrade
+    backfill.py    op.backfill: an UPDATE in batches of the key, each
+                   committed on its own, resumed where it stopped
+    postgresql.py  how each runs on PostgreSQL: CONCURRENTLY, USING INDEX,
+                   NOT VALID then VALIDATE, NOT NULL through a CHECK
+    mysql.py       how each runs on MariaDB/MySQL: ALGORITHM=INPLACE,
+                   LOCK=NONE; a foreign key without the table copy
+    sqlite.py      how each runs on SQLite: the plain operation
+    resume.py      a revision that commits part by part, counted in the
+                   migration log, and the rerun that goes on from there
+    failures.py    rows that refuse a step (duplicates, orphans, NULLs),
+                   in one line
+    progress.py    a progress bar at a terminal, a line per tenth elsewhere
+    statements.py  the operations' own SQL, for the dialect
+"""
+from alembic.operations import Operations
+
+from . import mysql, postgresql, sqlite
+from .backfill import BackfillOp
+from .operations import (ONLINE_OPERATIONS, CreateCheckOnlineOp, CreateForeignKeyOnlineOp,
+                         CreateIndexOnlineOp, CreateUniqueOnlineOp, DropIndexOnlineOp,
+                         SetNotNullOnlineOp)
+
+__all__ = ["ONLINE_OPERATIONS", "BackfillOp", "CreateCheckOnlineOp",
+           "CreateForeignKeyOnlineOp", "CreateIndexOnlineOp", "CreateUniqueOnlineOp",
+           "DropIndexOnlineOp", "SetNotNullOnlineOp"]
+
+DIALECTS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
+# Each operation, and the name of the function that runs it in each
+# dialect's module.
+RUNS_AS = {CreateIndexOnlineOp: "create_index", DropIndexOnlineOp: "drop_index",
+           CreateUniqueOnlineOp: "create_unique", CreateForeignKeyOnlineOp: "create_foreign_key",
+           CreateCheckOnlineOp: "create_check", SetNotNullOnlineOp: "set_not_null"}
+
+
+def _per_dialect(name):
+    def run(operations, operation):
+        dialect = operations.migration_context.dialect.name
+        # Another dialect (a third-party one) gets the plain operations.
+        return getattr(DIALECTS.get(dialect, sqlite), name)(operations, operation)
+
+    return run
+
+
+for _operation, _name in RUNS_AS.items():
+    Operations.implementation_for(_operation)(_per_dialect(_name))
