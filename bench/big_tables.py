@@ -74,23 +74,27 @@ def floor(root, backend, folder, rows, record):
             connection.close()
 
 
-def driver_connection(url):
-    """A connection of the database driver itself, without SQLAlchemy."""
+def driver_connection(url, autocommit=False):
+    """A connection of the database driver itself, without SQLAlchemy; with
+    `autocommit`, each statement commits as it ends."""
     url = make_url(url)
     backend = url.get_backend_name()
     if backend == "sqlite":
         import sqlite3
 
-        return sqlite3.connect(url.database)
+        return sqlite3.connect(url.database, isolation_level=None if autocommit else "")
     if backend == "postgresql":
         import psycopg2
 
-        return psycopg2.connect(host=url.host, port=url.port or 5432, user=url.username,
-                                password=url.password or "", dbname=url.database)
+        connection = psycopg2.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                      password=url.password or "", dbname=url.database)
+        connection.autocommit = autocommit
+        return connection
     import pymysql
 
     return pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
-                           password=url.password or "", database=url.database)
+                           password=url.password or "", database=url.database,
+                           autocommit=autocommit)
 
 
 def measure(backends, sizes, runs):

@@ -75,11 +75,13 @@ except ImportError:
 
 
 def run(args, cwd, env, check=True, stamp_lines=False):
-    """Run `args`; return a Run. With `stamp_lines`, stderr is read as it
-    comes, each line stamped with its time."""
+    """Run `args` with no terminal to ask at (stdin empty); return a Run.
+    With `stamp_lines`, stderr is read as it comes, each line stamped with
+    its time."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        process = subprocess.Popen(args, cwd=str(cwd), env=env, stdout=out, text=True,
+        process = subprocess.Popen(args, cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, text=True,
                                    stderr=subprocess.PIPE if stamp_lines else err)
         lines = []
         if stamp_lines:

@@ -1,5 +1,6 @@
 """The results as a Markdown table and a PNG plot."""
-from bench import api_load, autogenerate, big_tables, cli_latency, lint, long_history
+from bench import (api_load, autogenerate, big_tables, cli_latency, lint, long_history,
+                   writes_during_upgrade as writes)
 
 
 def seconds(value):
@@ -13,43 +14,64 @@ def verdict(met):
 
 
 def targets(results):
-    """[(target, measured, met)] for the README and the closing lines."""
+    """[(target, measured, met)] for the README and the closing lines, for
+    the sections in `results`."""
     rows = []
-    cli = results["cli"]
+    for key, section_targets in TARGETS:
+        if key in results:
+            rows += section_targets(results[key])
+    return rows
+
+
+def cli_targets(cli):
     worst = max(cli[label]["ratio"] for label in
                 ("db current", "db heads", "db upgrade (at head)"))
-    rows.append(("manage.py at most {}x raw alembic".format(cli_latency.TARGET_RATIO),
-                 "{:.2f}x at worst (the imports alone: {:.2f}x)".format(
-                     worst, cli["imports only (the floor)"]["ratio"]),
-                 worst <= cli_latency.TARGET_RATIO))
-    tutorial = results["tutorial"]
-    rows.append(("manage.py db current at most {}x the tutorial's one-file app".format(
-                    cli_latency.TARGET_TUTORIAL_RATIO),
-                 "{:.3f}x".format(tutorial["ratio"]),
-                 tutorial["ratio"] <= cli_latency.TARGET_TUTORIAL_RATIO))
-    for backend, row in results["autogenerate"].items():
-        rows.append(("{} db migrate, {} tables with enums, at most {}x raw alembic "
-                     "revision --autogenerate".format(backend, autogenerate.TABLES,
-                                                      autogenerate.TARGET_RATIO),
-                     "{:.2f}x ({:.2f}x without the Flask app's start-up)".format(
-                         row["ratio"], autogenerate.without_startup(row)),
-                     row["ratio"] <= autogenerate.TARGET_RATIO))
-    history = results["history"]
+    return [("manage.py at most {}x raw alembic".format(cli_latency.TARGET_RATIO),
+             "{:.2f}x at worst (the imports alone: {:.2f}x)".format(
+                 worst, cli["imports only (the floor)"]["ratio"]),
+             worst <= cli_latency.TARGET_RATIO)]
+
+
+def tutorial_targets(tutorial):
+    return [("manage.py db current at most {}x the tutorial's one-file app".format(
+                cli_latency.TARGET_TUTORIAL_RATIO),
+             "{:.3f}x".format(tutorial["ratio"]),
+             tutorial["ratio"] <= cli_latency.TARGET_TUTORIAL_RATIO)]
+
+
+def autogenerate_targets(results):
+    return [("{} db migrate, {} tables with enums, at most {}x raw alembic "
+             "revision --autogenerate".format(backend, autogenerate.TABLES,
+                                              autogenerate.TARGET_RATIO),
+             "{:.2f}x ({:.2f}x without the Flask app's start-up)".format(
+                 row["ratio"], autogenerate.without_startup(row)),
+             row["ratio"] <= autogenerate.TARGET_RATIO)
+            for backend, row in results.items()]
+
+
+def history_targets(history):
     longest = history["upgrades"][history["longest"]]
-    rows.append(("db upgrade of {} revisions with the log and validation at most {}x raw "
-                 "alembic".format(history["longest"], long_history.TARGET_RATIO),
-                 "{:.2f}x".format(longest["ratio"]),
-                 longest["ratio"] <= long_history.TARGET_RATIO))
-    fit = results["history"]["fits"]["seconds"]
-    rows.append(("long histories: cost linear in the number of revisions",
-                 "{:.1f} ms per revision, off a straight line by {:.1%} at most".format(
-                     fit["per_revision"] * 1000, fit["worst_residual"]),
-                 fit["worst_residual"] <= 0.1))
-    for backend, row in results["lint"].items():
-        rows.append(("{} db lint --all over {} revisions at most {}x db upgrade --sql".format(
-                     backend, row["revisions"], lint.TARGET_RATIO),
-                     "{:.2f}x".format(row["ratio"]), row["ratio"] <= lint.TARGET_RATIO))
-    for backend, sizes in results["tables"].items():
+    fit = history["fits"]["seconds"]
+    return [("db upgrade of {} revisions with the log and validation at most {}x raw "
+             "alembic".format(history["longest"], long_history.TARGET_RATIO),
+             "{:.2f}x".format(longest["ratio"]),
+             longest["ratio"] <= long_history.TARGET_RATIO),
+            ("long histories: cost linear in the number of revisions",
+             "{:.1f} ms per revision, off a straight line by {:.1%} at most".format(
+                 fit["per_revision"] * 1000, fit["worst_residual"]),
+             fit["worst_residual"] <= 0.1)]
+
+
+def lint_targets(results):
+    return [("{} db lint --all over {} revisions at most {}x db upgrade --sql".format(
+                backend, row["revisions"], lint.TARGET_RATIO),
+             "{:.2f}x".format(row["ratio"]), row["ratio"] <= lint.TARGET_RATIO)
+            for backend, row in results.items()]
+
+
+def tables_targets(tables):
+    rows = []
+    for backend, sizes in tables.items():
         if big_tables.TARGET_ROWS in sizes:
             ratio = sizes[big_tables.TARGET_ROWS]["ratio"]
             rows.append(("{} upgrade at most {}x the floor at {:,} rows".format(
@@ -59,27 +81,83 @@ def targets(results):
             rows.append(("{} upgrade at most {}x the floor at {:,} rows".format(
                             backend, big_tables.TARGET_RATIO, big_tables.TARGET_ROWS),
                          "a quick run stops at {:,} rows".format(max(sizes)), None))
-    memory = max(row["max_rss_mib"] for sizes in results["tables"].values()
-                 for row in sizes.values())
+    memory = max(row["max_rss_mib"] for sizes in tables.values() for row in sizes.values())
     rows.append(("upgrade peak memory under {} MiB whatever the rows".format(
                     big_tables.TARGET_MEMORY_MIB),
                  "{:.0f} MiB at most".format(memory), memory < big_tables.TARGET_MEMORY_MIB))
-    gaps = [row["longest_progress_gap"] for sizes in results["tables"].values()
+    gaps = [row["longest_progress_gap"] for sizes in tables.values()
             for row in sizes.values() if row["longest_progress_gap"] is not None]
     rows.append(("backfill progress at least every few (5) seconds",
                  "longest gap {}".format(seconds(max(gaps)) if gaps else "none (too quick)"),
                  not gaps or max(gaps) <= 5))
-    flatness = max(sizes["deep"]["median_ms"] / sizes["first"]["median_ms"]
-                   for sizes in results["api"]["latency"].values())
-    rows.append(("API deep page as fast as the first (at most {}x)".format(
-                    api_load.TARGET_FLATNESS),
-                 "{:.2f}x at worst".format(flatness), flatness <= api_load.TARGET_FLATNESS))
-    html = max(sizes["html deep"]["median_ms"] / sizes["html first"]["median_ms"]
-               for sizes in results["api"]["latency"].values())
-    rows.append(("HTML deep page as fast as the first (at most {}x)".format(
-                    api_load.TARGET_FLATNESS),
-                 "{:.2f}x at worst".format(html), html <= api_load.TARGET_FLATNESS))
     return rows
+
+
+def api_targets(api):
+    flatness = max(sizes["deep"]["median_ms"] / sizes["first"]["median_ms"]
+                   for sizes in api["latency"].values())
+    html = max(sizes["html deep"]["median_ms"] / sizes["html first"]["median_ms"]
+               for sizes in api["latency"].values())
+    return [("API deep page as fast as the first (at most {}x)".format(
+                api_load.TARGET_FLATNESS),
+             "{:.2f}x at worst".format(flatness), flatness <= api_load.TARGET_FLATNESS),
+            ("HTML deep page as fast as the first (at most {}x)".format(
+                api_load.TARGET_FLATNESS),
+             "{:.2f}x at worst".format(html), html <= api_load.TARGET_FLATNESS)]
+
+
+def writes_targets(results):
+    """The targets of writes during db upgrade, on our side (plain
+    Flask-Migrate is the reference), except the lint verdicts: every one
+    must match its stall."""
+    if not results:
+        return [("writes during db upgrade", "not measured: no PostgreSQL or MariaDB server "
+                 "answered", None)]
+    rows = []
+    for backend, sizes in results.items():
+        target = "{} writes during db upgrade: the longest under {} at {:,} rows".format(
+            backend, seconds(writes.TARGET_SECONDS), writes.TARGET_ROWS)
+        growth = "{} writes during db upgrade: the longest does not grow from {:,} to " \
+                 "{:,} rows".format(backend, min(sizes), writes.TARGET_ROWS)
+        if writes.TARGET_ROWS not in sizes:
+            rows.append((target, "a quick run stops at {:,} rows".format(max(sizes)), None))
+            rows.append((growth, "a quick run stops at {:,} rows".format(max(sizes)), None))
+            continue
+        worst = max(((by_side["ours"]["longest_write"], change)
+                     for change, by_side in sizes[writes.TARGET_ROWS].items()
+                     if "longest_write" in by_side["ours"]), default=None)
+        rows.append((target, "worst {} ({})".format(seconds(worst[0]), worst[1])
+                     if worst else "not measured",
+                     worst[0] < writes.TARGET_SECONDS if worst else None))
+        grown = writes.grown(sizes)
+        rows.append((growth, "grows: " + ", ".join(
+            "{} ({} to {})".format(change, seconds(before), seconds(after))
+            for change, before, after in grown) if grown else "flat for every change",
+            not grown))
+    ours = [figures for *_, figures in writes.cases(results, ("ours",))]
+    failed = sum(figures.get("failed_writes", 0) for figures in ours)
+    lost = sum(figures.get("rows_lost", 0) for figures in ours)
+    rows.append(("writes during db upgrade: none fails, no row lost",
+                 "{} failed writes, {} rows lost".format(failed, lost),
+                 failed == 0 and lost == 0))
+    broken = sum(figures.get("upgrade_error") is not None or figures.get("check_clean") is False
+                 or figures.get("down_up") not in (None, "ok") or "problem" in figures
+                 for figures in ours)
+    rows.append(("each upgrade works, db check clean after it, downgrade -1 and upgrade work",
+                 "{} of {} cases fail one of these".format(broken, len(ours)), broken == 0))
+    verdicts = [figures["lint_agrees"] for *_, figures in writes.cases(results)
+                if "lint_agrees" in figures]
+    rows.append(("every db lint verdict matches the stall (error when a write took {} or "
+                 "more), ours and plain".format(seconds(writes.TARGET_SECONDS)),
+                 "{} of {} agree".format(sum(verdicts), len(verdicts)),
+                 all(verdicts)))
+    return rows
+
+
+TARGETS = (("cli", cli_targets), ("tutorial", tutorial_targets),
+           ("autogenerate", autogenerate_targets), ("history", history_targets),
+           ("lint", lint_targets), ("tables", tables_targets), ("api", api_targets),
+           ("writes", writes_targets))
 
 
 def markdown(results, title, plot_name):
@@ -90,37 +168,50 @@ def markdown(results, title, plot_name):
               "| target | measured | |", "| --- | --- | --- |"]
     lines += ["| {} | {} | {} |".format(target, measured, verdict(met))
               for target, measured, met in targets(results)]
+    for key, section_lines in SECTIONS:
+        if key in results:
+            lines += section_lines(results[key])
+    lines.append("")
+    return "\n".join(lines)
 
-    lines += ["", "## 1. CLI latency (SQLite, database at head)", "",
-              "| command | manage.py | raw alembic | ratio |", "| --- | --- | --- | --- |"]
-    for label, row in results["cli"].items():
+
+def cli_lines(cli):
+    lines = ["", "## 1. CLI latency (SQLite, database at head)", "",
+             "| command | manage.py | raw alembic | ratio |", "| --- | --- | --- | --- |"]
+    for label, row in cli.items():
         lines.append("| {} | {} | {} | {:.2f}x |".format(
             label, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"]))
+    return lines
 
-    tutorial = results["tutorial"]
-    lines += ["", "`python manage.py db current` here: {}; in the Flask-Migrate tutorial's "
-              "one-file app (stock env.py, same database and versions/): {}; ratio "
-              "{:.3f}x.".format(seconds(tutorial["seconds"]), seconds(tutorial["tutorial"]),
-                                tutorial["ratio"])]
 
-    lines += ["", "`db migrate` against raw `alembic revision --autogenerate` (a plain "
-              "env, no Flask) writing the same revision: {} new tables, each with an enum "
-              "and a foreign key, from an empty database:".format(autogenerate.TABLES), "",
-              "| database | db migrate | raw alembic | ratio | raw alembic + "
-              "alembic-postgresql-enum | Flask start-up (db heads - alembic heads) "
-              "| ratio without it |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for backend, row in results["autogenerate"].items():
+def tutorial_lines(tutorial):
+    return ["", "`python manage.py db current` here: {}; in the Flask-Migrate tutorial's "
+            "one-file app (stock env.py, same database and versions/): {}; ratio "
+            "{:.3f}x.".format(seconds(tutorial["seconds"]), seconds(tutorial["tutorial"]),
+                              tutorial["ratio"])]
+
+
+def autogenerate_lines(results):
+    lines = ["", "`db migrate` against raw `alembic revision --autogenerate` (a plain "
+             "env, no Flask) writing the same revision: {} new tables, each with an enum "
+             "and a foreign key, from an empty database:".format(autogenerate.TABLES), "",
+             "| database | db migrate | raw alembic | ratio | raw alembic + "
+             "alembic-postgresql-enum | Flask start-up (db heads - alembic heads) "
+             "| ratio without it |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for backend, row in results.items():
         lines.append("| {} | {} | {} | {:.2f}x | {} | {} | {:.2f}x |".format(
             backend, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"],
             seconds(row["with_library"]) if "with_library" in row else "-",
             seconds(row["startup"]), autogenerate.without_startup(row)))
+    return lines
 
-    history = results["history"]
-    lines += ["", "## 2. A long history (generated revisions, SQLite)", "",
-              "db upgrade writes a row of the migration log per revision, with the "
-              "revision's checksum; at head it validates every applied revision.", "",
-              "| revisions | db upgrade from base | raw alembic | ratio |",
-              "| --- | --- | --- | --- |"]
+
+def history_lines(history):
+    lines = ["", "## 2. A long history (generated revisions, SQLite)", "",
+             "db upgrade writes a row of the migration log per revision, with the "
+             "revision's checksum; at head it validates every applied revision.", "",
+             "| revisions | db upgrade from base | raw alembic | ratio |",
+             "| --- | --- | --- | --- |"]
     for length, row in history["upgrades"].items():
         lines.append("| {} | {} | {} | {:.2f}x |".format(
             length, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"]))
@@ -134,33 +225,41 @@ def markdown(results, title, plot_name):
     for label, row in history["reads"].items():
         lines.append("| {} | {} | {} | {:.2f}x |".format(
             label, seconds(row["seconds"]), seconds(row["alembic"]), row["ratio"]))
+    return lines
 
-    lines += ["", "## 2b. db lint over the long history", "",
-              "db lint --all rehearses every revision offline, runs the built-in rules "
-              "and, on PostgreSQL, squawk; db upgrade --sql renders the same revisions.", "",
-              "| database | revisions | db lint --all | db upgrade --sql | ratio |",
-              "| --- | --- | --- | --- | --- |"]
-    for backend, row in results["lint"].items():
+
+def lint_lines(results):
+    lines = ["", "## 2b. db lint over the long history", "",
+             "db lint --all rehearses every revision offline, runs the built-in rules "
+             "and, on PostgreSQL, squawk; db upgrade --sql renders the same revisions.", "",
+             "| database | revisions | db lint --all | db upgrade --sql | ratio |",
+             "| --- | --- | --- | --- | --- |"]
+    for backend, row in results.items():
         lines.append("| {} | {} | {} | {} | {:.2f}x |".format(
             backend, row["revisions"], seconds(row["seconds"]), seconds(row["sql"]),
             row["ratio"]))
+    return lines
 
-    lines += ["", "## 3. Big tables: db upgrade from revision 1 to head", "",
-              "The floor is the same DDL and DML sent through the database driver alone.", "",
-              "| database | rows | db upgrade | floor | ratio | peak memory | progress reports "
-              "(longest gap) |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for backend, sizes in results["tables"].items():
+
+def tables_lines(tables):
+    lines = ["", "## 3. Big tables: db upgrade from revision 1 to head", "",
+             "The floor is the same DDL and DML sent through the database driver alone.", "",
+             "| database | rows | db upgrade | floor | ratio | peak memory | progress reports "
+             "(longest gap) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for backend, sizes in tables.items():
         for rows, row in sizes.items():
             gap = row["longest_progress_gap"]
             lines.append("| {} | {:,} | {} | {} | {:.2f}x | {:.0f} MiB | {:.0f} ({}) |".format(
                 backend, rows, seconds(row["seconds"]), seconds(row["floor"]), row["ratio"],
                 row["max_rss_mib"], row["progress_reports"],
                 seconds(gap) if gap is not None else "-"))
+    return lines
 
-    api = results["api"]
-    lines += ["", "## 4. The API and the HTML page (SQLite, gunicorn with 2 workers)", "",
-              "| users | page | first page: median / p95 | deep page: median / p95 "
-              "| deep / first |", "| --- | --- | --- | --- | --- |"]
+
+def api_lines(api):
+    lines = ["", "## 4. The API and the HTML page (SQLite, gunicorn with 2 workers)", "",
+             "| users | page | first page: median / p95 | deep page: median / p95 "
+             "| deep / first |", "| --- | --- | --- | --- | --- |"]
     for users, pages in api["latency"].items():
         for label, first, deep in (("API", "first", "deep"),
                                    ("HTML", "html first", "html deep")):
@@ -174,11 +273,76 @@ def markdown(results, title, plot_name):
               "| server | requests/s | ratio to runserver |", "| --- | --- | --- |"]
     for server, rate in api["throughput"].items():
         lines.append("| {} | {:.0f} | {:.2f}x |".format(server, rate, rate / reference))
-    lines.append("")
-    return "\n".join(lines)
+    return lines
+
+
+def writes_lines(results):
+    lines = ["", "## 5. Writes during db upgrade", "",
+             "Two writers, each on its own autocommit connection, alternate an INSERT of a "
+             "new user and an UPDATE of a random one, a write every {:.0f} ms each, while "
+             "`db upgrade` applies the revision `db migrate` wrote, unedited, for a change "
+             "of the models. *ours*: this project; *plain*: the same app with Flask-Migrate's "
+             "own env.py and `Migrate(compare_type=True, render_as_batch=True)`. Longest "
+             "write: the longest single write that overlapped the upgrade (p99 in "
+             "brackets); upgrade: the wall time of `db upgrade`, start-up included; db "
+             "lint: our verdict on the revision (both sides); agrees: lint says error "
+             "exactly when a write took {} or more; rows lost: the loaded rows plus the "
+             "inserts that succeeded, less the rows the table holds. One upgrade per "
+             "case.".format(writes.INTERVAL * 1000, seconds(writes.TARGET_SECONDS)), ""]
+    lines += ["- {}: {}".format(change.name, change.label) for change in writes.CHANGES]
+    lines += ["", "| database | rows | change | side | wrote | longest write (p99) | failed "
+              "writes | upgrade | db lint | agrees | db check | downgrade -1, upgrade "
+              "| rows lost |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+              "| --- | --- | --- |"]
+    notes = []
+    for backend, rows, change, side, figures in writes.cases(results):
+        where = "{} {:,} {} {}".format(backend, rows, change, side)
+        if "problem" in figures:
+            lines.append("| {} | {:,} | {} | {} | {} | - | - | - | - | - | - | - | - |".format(
+                backend, rows, change, side, figures["problem"]))
+            continue
+        if figures["upgrade_error"]:
+            notes.append("{}: db upgrade: {}".format(where, figures["upgrade_error"]))
+        if figures["down_up"] not in (None, "ok"):
+            notes.append("{}: {}".format(where, figures["down_up"]))
+        if figures["first_failure"]:
+            notes.append("{}: first failed write: {}".format(where, figures["first_failure"]))
+        lines.append("| {} | {:,} | {} | {} | {} | {} ({}) | {} | {}{} | {} | {} | {} | {} "
+                     "| {} |".format(
+                         backend, rows, change, side, ", ".join(figures["wrote"]),
+                         seconds(figures["longest_write"]), seconds(figures["p99_write"]),
+                         figures["failed_writes"], seconds(figures["upgrade_seconds"]),
+                         ", **failed**" if figures["upgrade_error"] else "",
+                         lint_cell(figures["lint"]),
+                         "yes" if figures["lint_agrees"] else "**no**",
+                         {True: "clean", False: "**differs**", None: "-"}[figures["check_clean"]],
+                         {None: "-", "ok": "ok"}.get(figures["down_up"], "**failed**"),
+                         figures["rows_lost"]))
+    if notes:
+        lines += ["", "What failed:", ""] + ["- " + note for note in notes]
+    return lines
+
+
+def lint_cell(lint):
+    """db lint's verdict in a table cell: its errors, else its warnings, else ok."""
+    if "problem" in lint:
+        return "exit {}: {}".format(lint["exit"], lint["problem"])
+    if lint["errors"]:
+        return "error: " + ", ".join(lint["errors"])
+    if lint["warnings"]:
+        return "warning: " + ", ".join(lint["warnings"])
+    return "ok"
+
+
+SECTIONS = (("cli", cli_lines), ("tutorial", tutorial_lines),
+            ("autogenerate", autogenerate_lines), ("history", history_lines),
+            ("lint", lint_lines), ("tables", tables_lines), ("api", api_lines),
+            ("writes", writes_lines))
 
 
 def plot(results, path):
+    """One panel per section of `results` that has one: two a row, a panel
+    left alone taking the row's width."""
     # matplotlib is imported here, not before: the benchmark process stays
     # small while it measures.
     import matplotlib
@@ -186,29 +350,47 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(2, 2, figsize=(12, 8.5))
-    figure.suptitle("manage.py db against raw alembic and the database driver")
+    panels = [(key, draw) for key, draw in PANELS if key in results]
+    rows = max(1, (len(panels) + 1) // 2)
+    figure = plt.figure(figsize=(12, 4.25 * rows))
+    figure.suptitle("manage.py db against raw alembic, the database driver and "
+                    "plain Flask-Migrate")
+    grid = figure.add_gridspec(rows, 2)
+    for index, (key, draw) in enumerate(panels):
+        row, column = divmod(index, 2)
+        alone = index == len(panels) - 1 and column == 0
+        draw(figure.add_subplot(grid[row, :] if alone else grid[row, column]), results[key])
+    if not panels:
+        ax = figure.add_subplot(grid[0, :])
+        ax.text(0.5, 0.5, "no plot for these sections", ha="center", va="center")
+        ax.set_axis_off()
+    figure.tight_layout(rect=(0, 0, 1, 0.97))  # the rest is the title's
+    figure.savefig(path, dpi=90)
+    plt.close(figure)
 
-    cli = results["cli"]
-    ax = axes[0][0]
-    paired_bars(ax, list(cli), ("raw alembic", [row["alembic"] for row in cli.values()]),
-                ("ours", [row["seconds"] for row in cli.values()]))
+
+def cli_panel(ax, cli):
+    grouped_bars(ax, list(cli), ("raw alembic", [row["alembic"] for row in cli.values()]),
+                 ("ours", [row["seconds"] for row in cli.values()]))
     ax.set_xticklabels(list(cli), rotation=20, ha="right", fontsize=8)
     ax.set_ylabel("seconds (median)")
     ax.set_title("1. CLI latency")
 
-    history = results["history"]["upgrades"]
-    ax = axes[0][1]
-    lengths = list(history)
-    ax.plot(lengths, [history[n]["seconds"] for n in lengths], "o-", label="manage.py db upgrade")
-    ax.plot(lengths, [history[n]["alembic"] for n in lengths], "s--", label="alembic upgrade")
+
+def history_panel(ax, history):
+    upgrades = history["upgrades"]
+    lengths = list(upgrades)
+    ax.plot(lengths, [upgrades[n]["seconds"] for n in lengths], "o-",
+            label="manage.py db upgrade")
+    ax.plot(lengths, [upgrades[n]["alembic"] for n in lengths], "s--", label="alembic upgrade")
     ax.set_xlabel("revisions")
     ax.set_ylabel("seconds (median)")
     ax.set_title("2. Upgrade from base through a long history")
     ax.legend(fontsize=8)
 
-    ax = axes[1][0]
-    for backend, sizes in results["tables"].items():
+
+def tables_panel(ax, tables):
+    for backend, sizes in tables.items():
         rows = list(sizes)
         line, = ax.plot(rows, [sizes[n]["seconds"] for n in rows], "o-", label=backend)
         ax.plot(rows, [sizes[n]["floor"] for n in rows], "x:", color=line.get_color(),
@@ -220,25 +402,51 @@ def plot(results, path):
     ax.set_title("3. db upgrade over a big table, and its floor")
     ax.legend(fontsize=7)
 
-    latency = results["api"]["latency"]
-    ax = axes[1][1]
-    paired_bars(ax, ["{:,} users".format(n) for n in latency],
-                ("first page", [row["first"]["median_ms"] for row in latency.values()]),
-                ("deep page (after=)", [row["deep"]["median_ms"] for row in latency.values()]))
+
+def api_panel(ax, api):
+    latency = api["latency"]
+    grouped_bars(ax, ["{:,} users".format(n) for n in latency],
+                 ("first page", [row["first"]["median_ms"] for row in latency.values()]),
+                 ("deep page (after=)", [row["deep"]["median_ms"] for row in latency.values()]))
     ax.set_ylabel("ms (median)")
     ax.set_title("4. GET /api/users?limit=50 under gunicorn")
 
-    figure.tight_layout()
-    figure.savefig(path, dpi=90)
-    plt.close(figure)
+
+def writes_panel(ax, results):
+    """The longest write during each change's upgrade at the largest size,
+    per database and side, against the target."""
+    if not results:
+        ax.text(0.5, 0.5, "5. writes during db upgrade: no PostgreSQL or MariaDB server "
+                "answered", ha="center", va="center")
+        ax.set_axis_off()
+        return
+    changes = [change.name for change in writes.CHANGES]
+    series = []
+    for backend, sizes in results.items():
+        rows = max(sizes)
+        for side in writes.SIDES:
+            series.append(("{} {} ({:,} rows)".format(backend, side, rows), [
+                sizes[rows][change][side].get("longest_write", float("nan"))
+                for change in changes]))
+    grouped_bars(ax, changes, *series)
+    ax.axhline(writes.TARGET_SECONDS, color="black", linestyle=":", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_ylabel("longest write, seconds")
+    ax.set_title("5. The longest write during db upgrade (dotted: the {} target)".format(
+        seconds(writes.TARGET_SECONDS)))
 
 
-def paired_bars(ax, labels, left, right):
-    """Two bars per label, side by side; `left` and `right` are (legend
-    label, values)."""
-    x = range(len(labels))
-    for offset, (label, values) in ((-0.2, left), (0.2, right)):
-        ax.bar([i + offset for i in x], values, 0.4, label=label)
-    ax.set_xticks(list(x))
+PANELS = (("cli", cli_panel), ("history", history_panel), ("tables", tables_panel),
+          ("api", api_panel), ("writes", writes_panel))
+
+
+def grouped_bars(ax, labels, *series):
+    """A group of bars per label, one bar per series, side by side; each
+    series is (legend label, values)."""
+    width = 0.8 / len(series)
+    for number, (label, values) in enumerate(series):
+        offset = (number - (len(series) - 1) / 2) * width
+        ax.bar([i + offset for i in range(len(labels))], values, width, label=label)
+    ax.set_xticks(list(range(len(labels))))
     ax.set_xticklabels(labels)
     ax.legend(fontsize=8)

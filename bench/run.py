@@ -6,6 +6,8 @@ database driver alone for big tables, `runserver` for throughput. The results
 go to bench/results/<date>-<machine>.md and .png, and the table is printed.
 
 QUICK=1 runs small sizes, to show that everything works (CI runs it).
+BENCH_ONLY=writes (names of SECTIONS, separated by commas) runs only those;
+its results are named after them, so a full run's are kept.
 BENCH_POSTGRESQL_URL and BENCH_MYSQL_URL name the servers (default: local);
 a server that does not answer is left out, and the results say so.
 """
@@ -17,7 +19,8 @@ import sys
 import time
 from importlib import metadata
 
-from bench import api_load, autogenerate, big_tables, cli_latency, lint, long_history, report
+from bench import (api_load, autogenerate, big_tables, cli_latency, lint, long_history, report,
+                   writes_during_upgrade)
 from bench.measure import ROOT, Backend
 
 FULL = {
@@ -28,6 +31,7 @@ FULL = {
     "history_lengths": [100, 250, 500], "history_runs": 3,
     "table_sizes": [10 ** 4, 10 ** 5, 10 ** 6], "table_runs": 3,
     "api_sizes": [10 ** 4, 10 ** 6], "api_requests": 200, "api_seconds": 5, "api_runs": 3,
+    "writes_sizes": [10 ** 5, 10 ** 6],
 }
 QUICK = {
     "cli_runs": 3,
@@ -36,6 +40,7 @@ QUICK = {
     "history_lengths": [20, 40, 80], "history_runs": 3,
     "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
     "api_sizes": [10 ** 3, 10 ** 4], "api_requests": 30, "api_seconds": 1, "api_runs": 3,
+    "writes_sizes": [10 ** 5],
 }
 PACKAGES = ("Flask", "Werkzeug", "Flask-Script", "Flask-Script-NG", "Flask-Migrate",
             "alembic", "SQLAlchemy", "Flask-SQLAlchemy", "gunicorn")
@@ -60,41 +65,63 @@ def section(name, function, *args):
     return result
 
 
+def sections(settings, backends):
+    """[(key in the results, name, function, arguments)], in the order they run."""
+    return [
+        ("cli", "CLI latency", cli_latency.measure, (settings["cli_runs"],)),
+        ("tutorial", "db current against the tutorial's app",
+         cli_latency.measure_against_tutorial, (settings["tutorial_runs"],)),
+        ("autogenerate", "db migrate on a big schema", autogenerate.measure,
+         (backends, settings["autogenerate_runs"])),
+        ("history", "long history", long_history.measure,
+         (settings["history_lengths"], settings["history_runs"])),
+        ("lint", "db lint", lint.measure,
+         (backends, max(settings["history_lengths"]), settings["history_runs"])),
+        ("tables", "big tables", big_tables.measure,
+         (backends, settings["table_sizes"], settings["table_runs"])),
+        ("api", "API", api_load.measure,
+         (settings["api_sizes"], settings["api_requests"], settings["api_seconds"],
+          settings["api_runs"])),
+        ("writes", "writes during db upgrade", writes_during_upgrade.measure,
+         (backends, settings["writes_sizes"])),
+    ]
+
+
 def main():
     quick = os.environ.get("QUICK") == "1"
     settings = QUICK if quick else FULL
     started = time.monotonic()
     backends = [Backend(name) for name in ("sqlite", "postgresql", "mysql")]
+    chosen = sections(settings, backends)
+    only = [key.strip() for key in os.environ.get("BENCH_ONLY", "").split(",") if key.strip()]
+    unknown = set(only) - {key for key, _, _, _ in chosen}
+    if unknown:
+        print("error: BENCH_ONLY names no section {}: choose among {}".format(
+            ", ".join(sorted(unknown)), ", ".join(key for key, _, _, _ in chosen)),
+            file=sys.stderr)
+        return 1
     results = {"about": {
         "stack": stack(),
         "Python": platform.python_version(),
         "databases": "; ".join(backend.version or "{}: not available ({})".format(
             backend.name, backend.problem) for backend in backends),
         "machine": "{}, {} CPUs".format(platform.machine(), os.cpu_count()),
-        "runs per figure": "median of {} (CLI: {})".format(
-            settings["table_runs"], settings["cli_runs"]),
+        "runs per figure": "median of {} (CLI: {}; writes during db upgrade: one "
+                           "upgrade per case)".format(settings["table_runs"],
+                                                      settings["cli_runs"]),
         "mode": "QUICK=1 (small sizes)" if quick else "full",
     }}
-    results["cli"] = section("CLI latency", cli_latency.measure, settings["cli_runs"])
-    results["tutorial"] = section("db current against the tutorial's app",
-                                  cli_latency.measure_against_tutorial,
-                                  settings["tutorial_runs"])
-    results["autogenerate"] = section("db migrate on a big schema", autogenerate.measure,
-                                      backends, settings["autogenerate_runs"])
-    results["history"] = section("long history", long_history.measure,
-                                 settings["history_lengths"], settings["history_runs"])
-    results["lint"] = section("db lint", lint.measure, backends,
-                              max(settings["history_lengths"]), settings["history_runs"])
-    results["tables"] = section("big tables", big_tables.measure, backends,
-                                settings["table_sizes"], settings["table_runs"])
-    results["api"] = section("API", api_load.measure, settings["api_sizes"],
-                             settings["api_requests"], settings["api_seconds"],
-                             settings["api_runs"])
+    if only:
+        results["about"]["sections"] = ", ".join(only)
+    for key, name, function, arguments in chosen:
+        if not only or key in only:
+            results[key] = section(name, function, *arguments)
     results["about"]["duration"] = "{:.0f}s".format(time.monotonic() - started)
 
     today = datetime.date.today().isoformat()
     machine = re.sub(r"[^A-Za-z0-9-]+", "-", platform.node()).strip("-") or "machine"
-    name = "{}-{}{}".format(today, machine, "-quick" if quick else "")
+    name = "{}-{}{}{}".format(today, machine, "-quick" if quick else "",
+                              "".join("-" + key for key in only))
     folder = ROOT / "bench" / "results"
     folder.mkdir(exist_ok=True)
     report.plot(results, folder / (name + ".png"))
