@@ -7,8 +7,8 @@ import time
 BAR_WIDTH = 30
 # A terminal is redrawn at most this often (seconds).
 REDRAW = 0.1
-# Without a terminal, a line each time this fraction more is done.
-LINE_EVERY = 0.1
+# Without a terminal, a line each time this many more hundredths are done.
+LINE_EVERY = 10
 
 
 class Progress:
@@ -21,7 +21,7 @@ class Progress:
         self.at_terminal = self.stream.isatty()
         self.started = time.monotonic()
         self.last_drawn = 0.0
-        self.next_line = LINE_EVERY
+        self.next_line = LINE_EVERY  # in hundredths
         self.rows = 0
 
     def update(self, done, rows=0):
@@ -34,8 +34,8 @@ class Progress:
                 self.last_drawn = now
                 self.stream.write("\r" + self.bar(fraction, now - self.started))
                 self.stream.flush()
-        elif fraction >= self.next_line:
-            while self.next_line <= fraction:
+        elif min(done, self.total) * 100 >= self.next_line * self.total:
+            while self.next_line * self.total <= min(done, self.total) * 100:
                 self.next_line += LINE_EVERY
             self.stream.write("{}: {:.0%} ({} rows)\n".format(self.what, fraction, self.rows))
             self.stream.flush()
@@ -46,7 +46,7 @@ class Progress:
             self.update(self.total)
             self.stream.write("\n")
             self.stream.flush()
-        elif self.next_line <= 1.0:
+        elif self.next_line <= 100:
             self.stream.write("{}: 100% ({} rows)\n".format(self.what, self.rows))
             self.stream.flush()
 
