@@ -308,6 +308,26 @@ def test_a_concurrent_build_that_waits_too_long_fails_in_one_line_and_a_rerun_fi
     assert_clean(populated)
 
 
+@pytest.mark.backends("postgresql")
+def test_a_constraint_waiting_for_its_lock_lets_the_app_write_between_tries(populated):
+    with_teams(populated)
+    revision, _ = migrate(populated, "team key")
+    with holding_users_row(populated, 1) as blocker:
+        upgrade = populated.start("db", "upgrade", env={"TABLE_LOCK_TIMEOUT": "60"})
+        backend_running(populated, "ALTER TABLE users ADD CONSTRAINT", upgrade)
+        # A plain ALTER would hold its place in the lock queue until the open
+        # transaction ends, and every write of the app would queue behind it.
+        with populated.engine() as engine, engine.begin() as connection:
+            connection.execute(text("SET LOCAL lock_timeout = '20s'"))
+            connection.execute(text("INSERT INTO users (name, email, team_id) "
+                                    "VALUES ('Dee', 'dee@example.com', 1)"))
+        assert blocker.in_transaction() and upgrade.poll() is None
+    output, errors = upgrade.communicate(timeout=60)
+    assert upgrade.returncode == 0, output + errors
+    assert populated.version() == [revision]
+    assert_clean(populated)
+
+
 VISITS = "visits"
 BACKFILL_SETUP, BACKFILL = "b0f1a0000001", "b0f1a0000002"
 

@@ -66,7 +66,8 @@ def revision_writer(databases=1):
         renames.ask_about_table_renames(upgrade_ops, downgrade_ops, questioner,
                                         migration_context)
         renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
-        not_null.fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect, writes_online)
+        not_null.fill_nulls_of_columns_made_not_null(upgrade_ops, questioner, dialect,
+                                                     online=writes_online)
         not_null.fill_new_not_null_columns(upgrade_ops, questioner, dialect, online=writes_online)
         not_null.fill_new_not_null_columns(downgrade_ops, questioner, dialect, downgrade=True,
                                            online=writes_online)

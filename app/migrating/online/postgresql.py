@@ -16,11 +16,20 @@ finished by running it again:
   scan the table under the ACCESS EXCLUSIVE lock for SET NOT NULL even
   then: the revision says so when it runs there.
 
+The statements that take an ACCESS EXCLUSIVE lock for a moment (ADD
+CONSTRAINT, SET NOT NULL, DROP CONSTRAINT) make every query on the table
+queue behind them while they wait for it: behind one long transaction, a
+wait of TABLE_LOCK_TIMEOUT would stop the app's writes that long. So they
+wait 100 ms at a time, and try again after a pause (as GitLab's lock
+retries do), until the table lock timeout is spent: a write of the app
+waits at most about 100 ms for one.
+
 In a --sql script the catalog cannot be read: each statement is written as
 the first run would send it.
 """
 import hashlib
 import logging
+import time
 
 import sqlalchemy as sa
 from alembic.operations import ops
@@ -29,6 +38,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import AddConstraint
 from sqlalchemy.sql.elements import conv
 
+from ..table_locks import is_lock_timeout
 from .failures import refusal, refused_by_rows
 from .statements import compiled, execute, qualified, quote
 
@@ -53,6 +63,11 @@ COLUMN_NOT_NULL = sa.text(
     "AND NOT a.attisdropped")
 
 MISSING, VALID, INVALID = "missing", "valid", "invalid"
+# A statement that needs an ACCESS EXCLUSIVE lock waits this long for it at a
+# time; between tries, a pause that doubles up to a second.
+LOCK_ATTEMPT_MS = 100
+FIRST_PAUSE = 0.05
+LONGEST_PAUSE = 1.0
 
 
 def create_index(operations, operation):
@@ -77,9 +92,9 @@ def create_unique(operations, operation):
             return
         _build_index(operations, ops.CreateIndexOp(name, table, operation.columns,
                                                    schema=schema, unique=True))
-        execute(operations, "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}".format(
-            qualified(operations, table, schema), quote(operations, name),
-            quote(operations, name)))
+        briefly_locking(operations, "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}"
+                        .format(qualified(operations, table, schema), quote(operations, name),
+                                quote(operations, name)))
 
 
 def create_foreign_key(operations, operation):
@@ -129,10 +144,44 @@ def set_not_null(operations, operation):
             _add_not_valid_then_validate(
                 operations, constraint, table, schema,
                 "{}.{} holds NULL in some rows".format(table, column))
-            execute(operations, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL".format(
+            briefly_locking(operations, "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL".format(
                 qualified(operations, table, schema), quote(operations, column)))
-        execute(operations, "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}".format(
+        briefly_locking(operations, "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}".format(
             qualified(operations, table, schema), quote(operations, check)))
+
+
+def briefly_locking(operations, statement):
+    """Run `statement`, which holds an ACCESS EXCLUSIVE lock for a moment,
+    waiting LOCK_ATTEMPT_MS at a time for the lock until the session's own
+    lock_timeout (the table lock timeout) is spent, or forever without one."""
+    if operations.migration_context.as_sql:
+        execute(operations, statement)
+        return
+    bind = operations.get_bind()
+    budget_ms = _milliseconds(bind.exec_driver_sql("SHOW lock_timeout").scalar())
+    set_timeout = "SET lock_timeout = '{}ms'"
+    bind.exec_driver_sql(set_timeout.format(LOCK_ATTEMPT_MS))
+    pause, started = FIRST_PAUSE, time.monotonic()
+    try:
+        while True:
+            try:
+                execute(operations, statement)
+                return
+            except DBAPIError as error:
+                waited = (time.monotonic() - started) * 1000
+                if not is_lock_timeout(error) or (budget_ms and waited >= budget_ms):
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, LONGEST_PAUSE)
+    finally:
+        bind.exec_driver_sql(set_timeout.format(budget_ms))
+
+
+def _milliseconds(setting):
+    """A PostgreSQL duration setting ('10s', '250ms', '0') in milliseconds."""
+    units = {"ms": 1, "s": 1000, "min": 60000, "h": 3600000, "d": 86400000}
+    number = setting.rstrip("abcdefghijklmnopqrstuvwxyz")
+    return int(float(number) * units.get(setting[len(number):], 1))
 
 
 def not_null_check_name(table, column):
@@ -171,7 +220,8 @@ def _add_not_valid_then_validate(operations, constraint, table, schema, what):
     if state == VALID:
         return
     if state == MISSING:
-        execute(operations, compiled(operations, AddConstraint(constraint)) + " NOT VALID")
+        briefly_locking(operations,
+                        compiled(operations, AddConstraint(constraint)) + " NOT VALID")
     try:
         execute(operations, "ALTER TABLE {} VALIDATE CONSTRAINT {}".format(
             qualified(operations, table, schema), quote(operations, name)))
