@@ -6,6 +6,10 @@ runs, found before it runs (the idea of squawk and strong_migrations).
     rehearsal.py     each revision's upgrade() run offline for one dialect,
                      recording its operations and SQL at their lines
     rules.py         the built-in rules, on the operations, per dialect
+    mysql.py         what InnoDB does in place and what by a table copy
+    postgresql.py    what PostgreSQL changes in its catalog alone, and its
+                     safe forms (CONCURRENTLY, NOT VALID, NOT NULL by CHECK)
+    column_types.py  what a type change does to the values
     squawk.py        squawk on the SQL, for PostgreSQL
     suppressions.py  `# lint: allow <rule> — <reason>` in a revision
     findings.py      a finding, printed as a line or as JSON

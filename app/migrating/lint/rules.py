@@ -1,5 +1,7 @@
 """The built-in rules: what each Alembic operation of a revision does to a
-production database while the app runs, per dialect.
+production database while the app runs, per dialect. What the servers do
+(in place or by a copy on MariaDB/MySQL, a rewrite or the catalog alone on
+PostgreSQL) is in mysql.py and postgresql.py; here, the verdicts.
 
 Each rule is named for the danger it catches and says the safer way. A rule
 that squawk also has (on PostgreSQL) names it in SQUAWK_NAMES: when squawk
@@ -17,6 +19,8 @@ import re
 import sqlalchemy as sa
 from alembic.operations import ops
 
+from . import mysql, postgresql
+from .column_types import enum_values, is_longer_string, is_narrowed, type_name
 from .findings import ERROR, WARNING, Finding
 
 # Built-in rule -> the squawk rules it matches.
@@ -41,11 +45,6 @@ RULES = tuple(SQUAWK_NAMES) + OWN_RULES
 BUILT_IN_NAME = {squawk_name: rule for rule, names in SQUAWK_NAMES.items()
                  for squawk_name in names}
 
-# How a revision does it the safe way on PostgreSQL (squawk's findings say
-# it too).
-CONCURRENTLY = ("postgresql_concurrently=True inside "
-                "`with op.get_context().autocommit_block():`")
-NOT_VALID = "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision"
 # The safer way of the rules whose squawk counterpart gives none.
 SAFER = {
     "drop-table": "stop using the table in one release, drop it in a later one, and "
@@ -59,6 +58,10 @@ SAFER = {
     "change-column-type": "add a column of the new type, write both, backfill in batches, "
                           "move reads, then drop the old column in a later release",
 }
+# Where the server copies the table, the tools that copy it while writes go on.
+ONLINE_SCHEMA_CHANGE = "an online schema change tool (pt-online-schema-change, gh-ost)"
+SAFER_ENUM_ON_MYSQL = ("append new values at the end of the ENUM (in place); on a big table, "
+                       "remove or reorder values with " + ONLINE_SCHEMA_CHANGE)
 BOUNDED_WHERE = re.compile(r"<|>|\bBETWEEN\b|\bIN\b|\bLIMIT\b", re.IGNORECASE)
 TEXT_UPDATE = re.compile(
     r"^\s*(?:UPDATE\s+[`\"]?(?P<table>[\w.]+)[`\"]?\s+SET\s+(?P<set>.*?)"
@@ -131,7 +134,7 @@ def check_step(operation, dialect, history):
     elif isinstance(operation, ops.AddColumnOp):
         yield from added_column(operation, dialect_name)
     elif isinstance(operation, ops.AlterColumnOp):
-        yield from altered_column(operation, dialect_name, history, dialect)
+        yield from altered_column(operation, dialect, history)
     elif isinstance(operation, ops.CreateIndexOp):
         yield from added_index(operation, dialect_name)
     elif isinstance(operation, ops.CreateUniqueConstraintOp):
@@ -159,7 +162,8 @@ def added_column(operation, dialect_name):
                "(db migrate writes this)")
 
 
-def altered_column(operation, dialect_name, history, dialect):
+def altered_column(operation, dialect, history):
+    """A column renamed, given another type, or made NOT NULL."""
     table, column = operation.table_name, operation.column_name
     if operation.modify_name is not None:
         yield ("rename-column", ERROR,
@@ -167,27 +171,48 @@ def altered_column(operation, dialect_name, history, dialect):
                "name and fails".format(table, column, operation.modify_name),
                SAFER["rename-column"])
     if operation.modify_type is not None:
-        yield from changed_type(operation, dialect_name)
+        yield from changed_type(operation, dialect)
     if operation.modify_nullable is False and operation.existing_nullable is not False:
-        if (table, column) not in history.filled_columns:
-            yield ("set-not-null", ERROR,
-                   "makes {}.{} NOT NULL with no backfill before it: the upgrade fails on "
-                   "any row that holds NULL".format(table, column),
-                   "fill the NULLs first, in the same revision (db migrate asks for the "
-                   "value and writes the UPDATE)")
-        elif dialect_name == "postgresql":
-            yield ("set-not-null", WARNING,
-                   "SET NOT NULL on {}.{} scans the whole table under an ACCESS EXCLUSIVE "
-                   "lock: reads and writes wait".format(table, column),
-                   "add CHECK ({} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL "
-                   "(PostgreSQL 12+ uses the check and skips the scan)".format(column))
+        yield from set_not_null(table, column, dialect, (table, column) in history.filled_columns)
 
 
-def changed_type(operation, dialect_name):
+def set_not_null(table, column, dialect, filled):
+    """NOT NULL on an existing column, `filled` when an UPDATE before it (in
+    this revision or an earlier one) fills the column."""
+    if dialect.name == "postgresql":
+        yield ("set-not-null", ERROR,
+               "SET NOT NULL on {}.{} reads every row under an ACCESS EXCLUSIVE lock: reads "
+               "and writes wait until it ends{}".format(
+                   table, column, "" if filled else
+                   "; with no backfill before it, it fails on any row that holds NULL"),
+               ("" if filled else "fill the NULLs first (db migrate asks for the value and "
+                                  "writes the UPDATE); then ")
+               + postgresql.not_null_safer(column, postgresql.major_version(dialect)))
+    elif not filled and dialect.name == "mysql":
+        yield ("set-not-null", WARNING,
+               "makes {}.{} NOT NULL with no backfill before it: MariaDB/MySQL does it in "
+               "place ({}: writes go on), but the upgrade fails if a row holds "
+               "NULL".format(table, column, mysql.ONLINE),
+               "check first that no row holds NULL (SELECT 1 FROM {} WHERE {} IS NULL LIMIT "
+               "1), or fill them in the same revision (db migrate asks for the value and "
+               "writes the UPDATE)".format(table, column))
+    elif not filled:
+        yield ("set-not-null", ERROR,
+               "makes {}.{} NOT NULL with no backfill before it: the upgrade fails on any "
+               "row that holds NULL".format(table, column),
+               "fill the NULLs first, in the same revision (db migrate asks for the value "
+               "and writes the UPDATE)")
+
+
+def changed_type(operation, dialect):
+    """A column's type changed: values removed from an enum, and what the
+    server does to the table (nothing where the change is in place or in
+    the catalog alone)."""
     table, column = operation.table_name, operation.column_name
     old, new = operation.existing_type, operation.modify_type
     old_values, new_values = enum_values(old), enum_values(new)
-    if new_values is not None and old_values is not None:
+    enums = old_values is not None and new_values is not None
+    if enums:
         removed = [value for value in old_values if value not in new_values]
         if removed:
             yield ("enum-value-removed", ERROR,
@@ -196,23 +221,36 @@ def changed_type(operation, dialect_name):
                        ", ".join(map(repr, removed)), table, column),
                    "stop writing the value, update the rows that hold it, then remove it "
                    "in a later release")
+    safer = SAFER["change-column-type"]
+    if dialect.name == "mysql":
+        copies = mysql.type_change_copies(old, new, dialect)
+        if copies is None:
+            return
+        effect = "{}, because {}; {}".format(mysql.COPIES, copies, mysql.WRITES_WAIT.format(table))
+        safer = SAFER_ENUM_ON_MYSQL if enums else "{}; or run it with {}".format(
+            safer, ONLINE_SCHEMA_CHANGE)
+    elif enums:
+        # Beyond a value removed, nothing to say: db migrate changes
+        # PostgreSQL's enums with add_enum_value and sync_enum_values, and
+        # SQLite's CHECK comes along in the batch copy.
         return
-    if is_widened(old, new):
-        return
+    elif dialect.name == "postgresql":
+        if postgresql.changes_only_catalog(old, new):
+            return
+        effect = ("rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes wait "
+                  "until it ends")
+    elif is_longer_string(old, new):
+        return  # SQLite checks no VARCHAR's length: nothing to cut
+    else:
+        effect = "copies the table (batch mode)"
     narrowed = is_narrowed(old, new)
-    what = "narrows" if narrowed else "changes"
-    effect = {
-        "postgresql": "rewrites the table under an ACCESS EXCLUSIVE lock: reads and writes "
-                      "wait until it ends",
-        "mysql": "copies the table (ALGORITHM=COPY): writes wait until it ends",
-        "sqlite": "copies the table (batch mode)",
-    }.get(dialect_name, "may rewrite the table")
     if narrowed:
         effect += "; values that do not fit are cut or make it fail"
-    yield ("change-column-type", ERROR if narrowed or dialect_name != "sqlite" else WARNING,
+    yield ("change-column-type", ERROR if narrowed or dialect.name != "sqlite" else WARNING,
            "{} the type of {}.{} ({} -> {}): {}".format(
-               what, table, column, type_name(old), type_name(new), effect),
-           SAFER["change-column-type"])
+               "narrows" if narrowed else "changes", table, column, type_name(old, dialect),
+               type_name(new, dialect), effect),
+           safer)
 
 
 def added_index(operation, dialect_name):
@@ -222,7 +260,7 @@ def added_index(operation, dialect_name):
                "CREATE {}INDEX {} on {} blocks writes to the table while it is "
                "built".format("UNIQUE " if unique else "", operation.index_name,
                               operation.table_name),
-               "create it with " + CONCURRENTLY)
+               "create it with " + postgresql.CONCURRENTLY)
     elif dialect_name == "mysql" and unique:
         yield from added_unique(operation, dialect_name)
 
@@ -243,29 +281,34 @@ def added_unique(operation, dialect_name):
 
 
 def added_foreign_key(operation, dialect_name):
+    table = operation.source_table
     if dialect_name == "postgresql" and not not_valid(operation):
         yield ("add-foreign-key", ERROR,
                "a foreign key on {} is checked against every row while both tables are "
-               "locked against writes".format(operation.source_table),
-               "add it with " + NOT_VALID)
+               "locked against writes".format(table),
+               "add it with " + postgresql.NOT_VALID)
     elif dialect_name == "mysql":
-        yield ("add-foreign-key", WARNING,
-               "adding a foreign key to {} copies the table (ALGORITHM=COPY) while "
-               "foreign_key_checks is on: writes wait".format(operation.source_table),
-               "add its index first; on a big table, use an online schema change tool")
+        yield ("add-foreign-key", ERROR,
+               "a foreign key added to {} while foreign_key_checks is on {} to check its "
+               "rows; {}".format(table, mysql.COPIES, mysql.WRITES_WAIT.format(table)),
+               "add it with foreign_key_checks=0 and {} (no copy: writes go on), then look "
+               "for rows whose key has no match in {} with a query".format(
+                   mysql.ONLINE, operation.referent_table))
 
 
 def added_check(operation, dialect_name):
+    table = operation.table_name
     if dialect_name == "postgresql" and not not_valid(operation):
         yield ("add-check", ERROR,
                "a CHECK on {} is checked against every row under an ACCESS EXCLUSIVE "
-               "lock".format(operation.table_name),
-               "add it with " + NOT_VALID)
+               "lock".format(table),
+               "add it with " + postgresql.NOT_VALID)
     elif dialect_name == "mysql":
-        yield ("add-check", WARNING,
-               "a CHECK on {} copies the table and checks every row: writes "
-               "wait".format(operation.table_name),
-               "check the rows first; on a big table, use an online schema change tool")
+        yield ("add-check", ERROR,
+               "a CHECK added to {} {} to check its rows, whatever the ALGORITHM clause; "
+               "{}".format(table, mysql.COPIES, mysql.WRITES_WAIT.format(table)),
+               "on a big table, enforce the rule in the code instead, or add the CHECK with "
+               "{} or while writes can wait".format(ONLINE_SCHEMA_CHANGE))
 
 
 def data_update(operation, history, dialect):
@@ -342,45 +385,6 @@ def downgrade_enum_values(path):
                 except (KeyError, ValueError):
                     continue
     return values
-
-
-def enum_values(type_):
-    return list(type_.enums) if isinstance(type_, sa.Enum) else None
-
-
-def is_widened(old, new):
-    """A longer VARCHAR, or VARCHAR to TEXT: no rewrite on PostgreSQL or
-    MariaDB, nothing cut."""
-    if not isinstance(old, sa.String) or isinstance(old, sa.Enum):
-        return False
-    if isinstance(new, sa.Text) and not isinstance(old, sa.Text):
-        return True
-    return (type(new) is type(old) and old.length is not None
-            and (new.length is None or new.length >= old.length))
-
-
-def is_narrowed(old, new):
-    if isinstance(old, sa.String) and isinstance(new, sa.String):
-        return new.length is not None and (old.length is None or new.length < old.length)
-    sizes = (sa.SmallInteger, sa.Integer, sa.BigInteger)
-    if isinstance(old, sizes) and isinstance(new, sizes):
-        rank = {sa.SmallInteger: 0, sa.Integer: 1, sa.BigInteger: 2}
-        return rank[_size_class(new)] < rank[_size_class(old)]
-    if isinstance(old, sa.Numeric) and isinstance(new, sa.Numeric):
-        return (new.precision or 0) < (old.precision or 0) or (new.scale or 0) < (old.scale or 0)
-    return old is not None and isinstance(new, (sa.Integer, sa.Boolean)) \
-        and isinstance(old, (sa.String, sa.Numeric))
-
-
-def _size_class(type_):
-    for size in (sa.SmallInteger, sa.BigInteger, sa.Integer):
-        if isinstance(type_, size):
-            return size
-    return sa.Integer
-
-
-def type_name(type_):
-    return "unknown" if type_ is None else repr(type_)
 
 
 def not_valid(operation):

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import rules
+from . import postgresql, rules
 from .findings import ERROR, WARNING, Finding
 
 ERRORS = {
@@ -53,11 +53,14 @@ STYLE_RULES = ("ban-char-field", "prefer-bigint-over-int",
 PROGRAM_VARIABLE = "SQUAWK"
 # squawk's help speaks SQL; in a revision, this is how.
 IN_ALEMBIC = {
-    "require-concurrent-index-creation": "op.create_index(..., {})".format(rules.CONCURRENTLY),
-    "require-concurrent-index-deletion": "op.drop_index(..., {})".format(rules.CONCURRENTLY),
+    "require-concurrent-index-creation":
+        "op.create_index(..., {})".format(postgresql.CONCURRENTLY),
+    "require-concurrent-index-deletion": "op.drop_index(..., {})".format(postgresql.CONCURRENTLY),
     "constraint-missing-not-valid":
-        "op.create_foreign_key / op.create_check_constraint(..., {})".format(rules.NOT_VALID),
-    "adding-foreign-key-constraint": "op.create_foreign_key(..., {})".format(rules.NOT_VALID),
+        "op.create_foreign_key / op.create_check_constraint(..., {})".format(
+            postgresql.NOT_VALID),
+    "adding-foreign-key-constraint":
+        "op.create_foreign_key(..., {})".format(postgresql.NOT_VALID),
 }
 
 
@@ -144,8 +147,10 @@ def check(rehearsals, session_settings, postgresql_version=None):
         rule = violation["rule_name"]
         safer = (violation.get("help") or "").rstrip(".") or rules.SAFER.get(
             rules.BUILT_IN_NAME.get(rule), "")
-        if rule in IN_ALEMBIC:
-            safer = "{}; in the revision: {}".format(safer, IN_ALEMBIC[rule]).lstrip("; ")
+        in_alembic = (postgresql.not_null_safer("<column>", postgresql_version)
+                      if rule == "adding-not-nullable-field" else IN_ALEMBIC.get(rule))
+        if in_alembic:
+            safer = "{}; in the revision: {}".format(safer, in_alembic).lstrip("; ")
         findings.append(Finding(
             rehearsal, line, rule, ERROR if rule in ERRORS else WARNING,
             violation["message"].rstrip("."), safer, source="squawk"))

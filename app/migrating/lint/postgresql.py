@@ -1,0 +1,66 @@
+"""What PostgreSQL does with the changes the built-in rules see, where a
+reader could guess wrong, and how a revision asks for the
+online forms:
+
+- a longer VARCHAR, VARCHAR to TEXT, and NUMERIC with more precision and
+  the same scale change only the catalog: the table and its indexes are
+  not rewritten, and the ACCESS EXCLUSIVE lock lasts for the catalog change
+  alone (db upgrade's lock timeout bounds its wait). Every other type
+  change rewrites the table under that lock.
+- SET NOT NULL reads every row under ACCESS EXCLUSIVE, unless (12 and
+  later) a valid CHECK (column IS NOT NULL) proves it.
+
+tests/test_lint_servers.py proves both on the server: the table's and its
+index's relfilenode before and after each type change, and what SET NOT
+NULL says it does (at DEBUG1) and the locks it holds.
+"""
+import sqlalchemy as sa
+
+from .column_types import is_longer_string
+
+# How a revision does it the safe way (squawk's findings say it too).
+CONCURRENTLY = ("postgresql_concurrently=True inside "
+                "`with op.get_context().autocommit_block():`")
+NOT_VALID = "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision"
+# SET NOT NULL takes a valid CHECK (column IS NOT NULL) as proof, instead
+# of reading every row, since PostgreSQL 12.
+CHECK_PROVES_NOT_NULL_SINCE = 12
+
+
+def changes_only_catalog(old, new):
+    """True when ALTER COLUMN ... TYPE from `old` to `new` leaves the table
+    and its indexes as they are: every value fits the new type as it is,
+    under the same collation."""
+    if getattr(old, "collation", None) != getattr(new, "collation", None):
+        return False
+    return is_longer_string(old, new) or is_more_precise_numeric(old, new)
+
+
+def is_more_precise_numeric(old, new):
+    """NUMERIC(p, s) to NUMERIC(p' >= p, s)."""
+    if not all(isinstance(type_, sa.Numeric) and not isinstance(type_, sa.Float)
+               and type_.precision is not None for type_ in (old, new)):
+        return False
+    return new.precision >= old.precision and (new.scale or 0) == (old.scale or 0)
+
+
+def not_null_safer(column, major_version):
+    """The way to make `column` NOT NULL without reading every row under
+    the lock; when the server is known to be older than 12, that SET NOT
+    NULL reads them even then."""
+    way = ("add op.create_check_constraint(..., \"{} IS NOT NULL\", "
+           "postgresql_not_valid=True); in the next revision VALIDATE CONSTRAINT it (reads "
+           "and writes go on), then SET NOT NULL, which PostgreSQL {}+ proves from the "
+           "valid CHECK without reading the rows, and drop the CHECK").format(
+               column, CHECK_PROVES_NOT_NULL_SINCE)
+    if major_version is not None and major_version < CHECK_PROVES_NOT_NULL_SINCE:
+        way += ("; this server is PostgreSQL {}, where SET NOT NULL reads every row even "
+                "then: keep the validated CHECK instead of NOT NULL until the server is {} "
+                "or later").format(major_version, CHECK_PROVES_NOT_NULL_SINCE)
+    return way
+
+
+def major_version(dialect):
+    """The server's major version, None when not known (offline)."""
+    version = getattr(dialect, "server_version_info", None)
+    return version[0] if version else None
