@@ -8,13 +8,18 @@ the raw `alembic current`; the checksums its migration log recorded must be
 those this script's Python computes), then a new repository (db init, db migrate, db
 upgrade, db check, db downgrade base), then what `db migrate` writes on
 that Python's alembic for a model change (an enum value added, a column
-renamed, answered at a pseudo-terminal) run up, checked, down and up; then,
+renamed, answered at a pseudo-terminal) run up, checked, down and up; then
+the online forms `db migrate` writes on PostgreSQL and MariaDB (an index
+and a unique column: op.create_index_online, op.create_unique_online),
+linted, run up, checked, down and up on a database of each server; then,
 in a legacy Flask-Script app
 that adopted app/migrating/ as docs/ADOPTING.md says (tests/legacy_apps/),
 its own @manager.command and @manager.option commands and its history.
 
 A Python that is not installed is reported and skipped; with
-REQUIRE_ALL_PYTHONS=1 (.ci/run sets it) it is a failure.
+REQUIRE_ALL_PYTHONS=1 (.ci/run sets it) it is a failure. A database server
+that does not answer (TEST_POSTGRESQL_URL, TEST_MYSQL_URL, the local ones by
+default) is reported and skipped too; with REQUIRE_ALL_BACKENDS=1, a failure.
 
 Standard library only: it runs on the Python that `make` finds, whatever the
 stacks need.
@@ -29,7 +34,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -68,6 +75,27 @@ CHANGED_WORKFLOW = [
     ("history.db", ("manage.py", "db", "downgrade", "-1"), None),
     ("history.db", ("manage.py", "db", "upgrade"), None),
     ("history.db", ("manage.py", "db", "check"), None),
+]
+# The servers the online forms run on: a database of each is made for the
+# run (db createdb) and dropped after.
+SERVERS = {
+    "postgresql": os.environ.get("TEST_POSTGRESQL_URL")
+    or "postgresql://postgres@127.0.0.1:5432/postgres",
+    "mysql": os.environ.get("TEST_MYSQL_URL") or "mysql+pymysql://root@127.0.0.1:3306/",
+}
+ONLINE_CHANGES = [
+    ('name = db.Column(db.String(128), nullable=False)',
+     'name = db.Column(db.String(128), nullable=False, index=True)\n'
+     '    nickname = db.Column(db.String(64), unique=True)'),
+]
+ONLINE_FORMS = ("op.create_index_online(", "op.create_unique_online(")
+ONLINE_WORKFLOW = [
+    (None, ("manage.py", "db", "lint"), None),
+    (None, ("manage.py", "db", "upgrade"), None),
+    (None, ("manage.py", "db", "check"), None),
+    (None, ("manage.py", "db", "downgrade", "-1"), None),
+    (None, ("manage.py", "db", "upgrade"), None),
+    (None, ("manage.py", "db", "check"), None),
 ]
 # The same in the legacy app "blog" (tests/legacy_apps/blog), adopted.
 LEGACY_WORKFLOW = [
@@ -131,13 +159,9 @@ def run_workflow(venv):
     """Run WORKFLOW in a copy of the project and LEGACY_WORKFLOW in an adopted
     legacy app; return None, or what failed."""
     with tempfile.TemporaryDirectory() as work:
-        for name in PROJECT_FILES:
-            source = ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, os.path.join(work, name),
-                                ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(source, work)
+        copy_project(work)
+        online = os.path.join(work, "online")
+        copy_project(online)
         legacy = os.path.join(work, "legacy")
         copy_app("blog", legacy)
         adopt(legacy, "blog.migrating")
@@ -145,7 +169,69 @@ def run_workflow(venv):
                 or checksums_differ(venv, work)
                 or migrate_a_model_change(venv, work)
                 or run_steps(venv, work, CHANGED_WORKFLOW)
+                or migrate_online(venv, online)
                 or run_steps(venv, legacy, LEGACY_WORKFLOW))
+
+
+def copy_project(folder):
+    os.makedirs(folder, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, os.path.join(folder, name),
+                            ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, folder)
+
+
+def migrate_online(venv, folder):
+    """On a new database of each server: the committed history, then
+    ONLINE_CHANGES, db migrate (which must write ONLINE_FORMS) and
+    ONLINE_WORKFLOW; return None, or what failed. A server that does not
+    answer is said and skipped (a failure under REQUIRE_ALL_BACKENDS=1)."""
+    models = Path(folder) / "app" / "models.py"
+    original = models.read_text()
+    for backend, server in SERVERS.items():
+        url = urlsplit(server)._replace(path="/smoke_" + uuid.uuid4().hex[:10]).geturl()
+        created = run_steps(venv, folder, [(url, ("manage.py", "db", "createdb"), None)])
+        if created is not None:
+            if os.environ.get("REQUIRE_ALL_BACKENDS") == "1":
+                return "{}: {}".format(backend, created)
+            print("{} did not answer ({}): its online forms were not tried".format(
+                backend, created))
+            continue
+        try:
+            models.write_text(original)
+            problem = run_steps(venv, folder, [(url, ("manage.py", "db", "upgrade"), None)])
+            if problem is None:
+                text = original
+                for old, new in ONLINE_CHANGES:
+                    text = text.replace(old, new)
+                models.write_text(text)
+                problem = (run_steps(venv, folder, [
+                    (url, ("manage.py", "db", "migrate", "-m", "online"), None)])
+                    or written_online(folder)
+                    or run_steps(venv, folder, [(url,) + step[1:] for step in ONLINE_WORKFLOW]))
+        finally:
+            drop(venv, folder, url)
+            for script in Path(folder, "migrations", "versions").glob("*_online.py"):
+                script.unlink()
+        if problem is not None:
+            return "{}: {}".format(backend, problem)
+    return None
+
+
+def written_online(folder):
+    """None when the revision db migrate wrote holds ONLINE_FORMS."""
+    [script] = list(Path(folder, "migrations", "versions").glob("*_online.py")) or [None]
+    missing = [form for form in ONLINE_FORMS if script is None or form not in script.read_text()]
+    return "db migrate wrote no {}".format(", ".join(missing)) if missing else None
+
+
+def drop(venv, folder, url):
+    subprocess.run([str(venv / "bin" / "python"), "-c",
+                    "import sys; from app.migrating.database import drop_database; "
+                    "drop_database(sys.argv[1])", url], cwd=folder, capture_output=True)
 
 
 def migrate_a_model_change(venv, folder):
@@ -218,9 +304,12 @@ def clean_environment():
 
 
 def run_steps(venv, folder, steps):
+    """Run each (database, command, expected stdout or None) in `folder`: the
+    database a SQLite file name there, or a URL."""
     env = clean_environment()
     for database, command, expected in steps:
-        env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, database)
+        env["DATABASE_URL"] = database if "://" in database else \
+            "sqlite:///" + os.path.join(folder, database)
         program, args = command[0], command[1:]
         argv = ([str(venv / "bin" / "python"), program] if program.endswith(".py")
                 else [str(venv / "bin" / program)])
