@@ -234,8 +234,7 @@ WHAT_BLOCKS = {
         "with op.batch_alter_table('users', schema=None) as batch_op:\n"
         "    batch_op.alter_column('name', existing_type={VARCHAR}(length=128), "
         "type_=sa.String(length=200), existing_nullable=False)",
-        # squawk flags every ALTER COLUMN TYPE
-        {"postgresql": [("changing-column-type", "error")], "mysql": [], "sqlite": []}),
+        {"postgresql": [], "mysql": [], "sqlite": []}),
     "a new table with a foreign key to users, a column with a constant default": (
         None,
         "op.create_table('posts', sa.Column('id', sa.Integer(), nullable=False), "
@@ -272,6 +271,30 @@ def test_the_verdicts_agree_with_what_blocks(at_head, change):
     code, document = lint(at_head)
     assert verdicts(document) == expected[backend], document
     assert code == (1 if any(level == "error" for _, level in expected[backend]) else 0)
+
+
+@pytest.mark.backends("postgresql")
+def test_a_type_change_in_the_catalog_alone_overrules_squawk_and_says_why(at_head):
+    at_head.add_revision(ADDED, HEAD, 'op.alter_column("users", "name", '
+                                      'existing_type=sa.VARCHAR(128), type_=sa.String(200))')
+    where = "migrations/versions/{}_test.py:{}".format(
+        ADDED, line_of(at_head, ADDED, "op.alter_column"))
+    result = assert_ok(at_head.manage("db", "lint"))
+    [note, summary] = result.stdout.strip().splitlines()
+    assert note == (
+        "{} note: squawk's changing-column-type at {} is overruled: users.name VARCHAR(128) "
+        "-> VARCHAR(200) changes only the catalog on PostgreSQL: the table and its indexes "
+        "are not rewritten, and the ACCESS EXCLUSIVE lock lasts for the catalog change "
+        "alone.".format(ADDED, where))
+    assert summary.startswith("db lint: 0 error(s), 0 warning(s) in 1 revision(s), with squawk")
+    code, document = lint(at_head)
+    assert (code, document["findings"], document["errors"]) == (0, [], 0)
+    [overruled] = document["overruled"]
+    assert set(overruled) == {"revision", "database", "file", "line", "rule", "source",
+                              "reason"}
+    assert (overruled["rule"], overruled["source"]) == ("changing-column-type", "squawk")
+    assert overruled["line"] == line_of(at_head, ADDED, "op.alter_column")
+    assert "VARCHAR(128) -> VARCHAR(200) changes only the catalog" in overruled["reason"]
 
 
 @pytest.mark.backends("postgresql")
@@ -363,7 +386,8 @@ def test_lint_json_has_a_stable_shape(at_head):
     at_head.add_revision(ADDED, HEAD, 'op.execute("DELETE FROM users")')
     code, document = lint(at_head)
     assert code == 0  # a warning does not fail the gate
-    assert set(document) == {"revisions_checked", "squawk", "errors", "warnings", "findings"}
+    assert set(document) == {"revisions_checked", "squawk", "errors", "warnings", "findings",
+                             "overruled"}
     assert (document["errors"], document["warnings"]) == (0, 1)
     [finding] = document["findings"]
     assert set(finding) == {"revision", "database", "file", "line", "rule", "level",

@@ -12,7 +12,8 @@ runs, found before it runs (the idea of squawk and strong_migrations).
     column_types.py  what a type change does to the values
     squawk.py        squawk on the SQL, for PostgreSQL
     suppressions.py  `# lint: allow <rule> — <reason>` in a revision
-    findings.py      a finding, printed as a line or as JSON
+    findings.py      a finding, or the note of a squawk finding overruled,
+                     printed as a line or as JSON
     new_revision.py  the lint db migrate runs on the revision it wrote
 
 Nothing here is imported until a command lints: the other commands do not

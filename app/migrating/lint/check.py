@@ -1,8 +1,9 @@
 """check_revisions(): the findings of db lint for a list of revisions on one
-database's dialect."""
+database's dialect: the built-in rules', and squawk's on PostgreSQL where
+the built-in verdict on the same statement does not overrule them."""
 from ..table_locks import DEFAULT_SECONDS, session_settings
-from . import rules, squawk
-from .findings import ERROR, WARNING
+from . import postgresql, rules, squawk
+from .findings import ERROR, WARNING, Overruled
 from .rehearsal import rehearse
 from .suppressions import Suppressions
 
@@ -22,7 +23,7 @@ class Outcome:
     """What one lint run found, and what it could not do."""
 
     def __init__(self):
-        self.findings = []
+        self.findings = []  # and the notes of squawk findings overruled (findings.Overruled)
         self.checked = 0
         self.squawk = None  # squawk's version, when it ran
         self.notes = []  # one line each: what was not checked, and why
@@ -52,8 +53,10 @@ def check_revisions(config, script_directory, scripts, database, outcome=None,
     found, skip = [], ()
     if dialect.name == "postgresql":
         try:
-            found = squawk.check(rehearsals, session_settings("postgresql", lock_timeout),
-                                 database.major_version)
+            found = overrule(squawk.check(rehearsals,
+                                          session_settings("postgresql", lock_timeout),
+                                          database.major_version),
+                             rehearsals, dialect)
             outcome.squawk = squawk.version()
             skip = tuple(rules.SQUAWK_NAMES)
         except squawk.SquawkUnavailable as error:
@@ -72,3 +75,15 @@ def check_revisions(config, script_directory, scripts, database, outcome=None,
                                        key=lambda finding: finding.sort_key()))
     return outcome
 
+
+def overrule(found, rehearsals, dialect):
+    """squawk's findings, with each changing-column-type at a line whose type
+    changes PostgreSQL makes in its catalog alone turned into a note that
+    says so: squawk flags every ALTER COLUMN TYPE, and there our verdict
+    wins."""
+    catalog_only = {(rehearsal.revision, line): why for rehearsal in rehearsals
+                    for line, why in postgresql.catalog_only_lines(rehearsal, dialect).items()}
+    overruled = rules.SQUAWK_NAMES["change-column-type"]
+    return [Overruled(finding, catalog_only[finding.revision, finding.line])
+            if finding.rule in overruled and (finding.revision, finding.line) in catalog_only
+            else finding for finding in found]

@@ -60,13 +60,13 @@ def lint_written_revision(path, options):
     except Exception as error:  # the revision is written whatever happens here
         print("db lint could not check the new revision: {}".format(error), file=sys.stderr)
         return
-    if not outcome.findings:
+    if outcome.errors or outcome.warnings:
+        print("db lint: {} error(s), {} warning(s) in the new revision; review them before "
+              "you commit it (a revision may allow a rule with `# lint: allow <rule> — "
+              "<reason>`):".format(len(outcome.errors), len(outcome.warnings)))
+    else:
         print("db lint: the new revision has no findings")
-        return
-    print("db lint: {} error(s), {} warning(s) in the new revision; review them before you "
-          "commit it (a revision may allow a rule with `# lint: allow <rule> — <reason>`):"
-          .format(len(outcome.errors), len(outcome.warnings)))
-    for finding in outcome.findings:
+    for finding in outcome.findings:  # and the notes of squawk findings overruled
         print("  " + finding.as_line())
 
 

@@ -1,5 +1,5 @@
 """What PostgreSQL does with the changes the built-in rules see, where a
-reader could guess wrong, and how a revision asks for the
+reader (or squawk) could guess wrong, and how a revision asks for the
 online forms:
 
 - a longer VARCHAR, VARCHAR to TEXT, and NUMERIC with more precision and
@@ -15,8 +15,9 @@ index's relfilenode before and after each type change, and what SET NOT
 NULL says it does (at DEBUG1) and the locks it holds.
 """
 import sqlalchemy as sa
+from alembic.operations import ops
 
-from .column_types import is_longer_string
+from .column_types import is_longer_string, type_name
 
 # How a revision does it the safe way (squawk's findings say it too).
 CONCURRENTLY = ("postgresql_concurrently=True inside "
@@ -25,6 +26,8 @@ NOT_VALID = "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revi
 # SET NOT NULL takes a valid CHECK (column IS NOT NULL) as proof, instead
 # of reading every row, since PostgreSQL 12.
 CHECK_PROVES_NOT_NULL_SINCE = 12
+CATALOG_ONLY = ("{} changes only the catalog on PostgreSQL: the table and its indexes are not "
+                "rewritten, and the ACCESS EXCLUSIVE lock lasts for the catalog change alone")
 
 
 def changes_only_catalog(old, new):
@@ -42,6 +45,27 @@ def is_more_precise_numeric(old, new):
                and type_.precision is not None for type_ in (old, new)):
         return False
     return new.precision >= old.precision and (new.scale or 0) == (old.scale or 0)
+
+
+def catalog_only_lines(rehearsal, dialect):
+    """{line: why} for each line of the rehearsed revision whose type
+    changes all change only the catalog (a line that also runs raw SQL or
+    another type change has none: what squawk reads there stands)."""
+    changes, mixed = {}, set()
+    for step in rehearsal.steps:
+        operation = step.operation
+        if isinstance(operation, ops.ExecuteSQLOp):
+            mixed.add(step.line)
+        elif isinstance(operation, ops.AlterColumnOp) and operation.modify_type is not None:
+            old, new = operation.existing_type, operation.modify_type
+            if changes_only_catalog(old, new):
+                changes.setdefault(step.line, []).append("{}.{} {} -> {}".format(
+                    operation.table_name, operation.column_name, type_name(old, dialect),
+                    type_name(new, dialect)))
+            else:
+                mixed.add(step.line)
+    return {line: CATALOG_ONLY.format(", ".join(found))
+            for line, found in changes.items() if line not in mixed}
 
 
 def not_null_safer(column, major_version):
