@@ -3,6 +3,7 @@ every bind of SQLALCHEMY_BINDS, on either stack, without editing the
 repository that init writes."""
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support import assert_ok, error_lines, revision_id
@@ -125,3 +126,31 @@ def test_each_database_of_a_multidb_repository_has_its_lock_and_log(project, tmp
     assert_ok(project.manage("db", "stamp", "-d", "multi", revision, env=env))
     assert_ok(project.manage("db", "downgrade", "-d", "multi", "base", env=env))
     assert "users" not in project.tables() and "audit_events" not in audit_tables(audit_url)
+
+
+@pytest.mark.backends("postgresql", "mysql")
+def test_a_multidb_repository_gets_the_plain_forms_and_runs_online_operations_plain(
+        project, tmp_path):
+    audit_url = "sqlite:///" + str(tmp_path / "audit.db")
+    env = {"SQLALCHEMY_BINDS": json.dumps({"audit": audit_url})}
+    assert_ok(project.manage("db", "init", "--multidb", "-d", "multi", env=env))
+    assert_ok(project.manage("db", "migrate", "-d", "multi", "-m", "first", env=env))
+    assert_ok(project.manage("db", "upgrade", "-d", "multi", env=env))
+    # Its databases migrate in transactions committed together: no online form.
+    project.edit_models("name = db.Column(db.String(128), nullable=False)",
+                        "name = db.Column(db.String(128), nullable=False, index=True)")
+    second = assert_ok(project.manage("db", "migrate", "-d", "multi", "-m", "index", env=env))
+    [script] = [name for name in project.revision_files("multi") if revision_id(
+        project.root / "multi" / "versions" / name) in second.stdout]
+    text = (project.root / "multi" / "versions" / script).read_text()
+    assert "batch_op.create_index(batch_op.f('ix_users_name')" in text
+    assert "_online(" not in text
+    # An online operation written by hand runs as the plain one, and says so.
+    text = text.replace("batch_op.create_index(batch_op.f('ix_users_name'), ['name']",
+                        "op.create_index_online(op.f('ix_users_name'), 'users', ['name']")
+    (project.root / "multi" / "versions" / script).write_text(text)
+    upgraded = assert_ok(project.manage("db", "upgrade", "-d", "multi", env=env))
+    assert "create_index runs as the plain operation" in upgraded.stderr
+    with project.engine() as engine:
+        indexes = {index["name"] for index in sa.inspect(engine).get_indexes("users")}
+    assert "ix_users_name" in indexes

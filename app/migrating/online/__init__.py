@@ -19,6 +19,8 @@ call them too. Importing this package registers them with Alembic.
     progress.py    a progress bar at a terminal, a line per tenth elsewhere
     statements.py  the operations' own SQL, for the dialect
 """
+import logging
+
 from alembic.operations import Operations
 
 from . import mysql, postgresql, sqlite
@@ -39,11 +41,20 @@ RUNS_AS = {CreateIndexOnlineOp: "create_index", DropIndexOnlineOp: "drop_index",
            CreateCheckOnlineOp: "create_check", SetNotNullOnlineOp: "set_not_null"}
 
 
+logger = logging.getLogger("alembic.runtime.migration")
+
+
 def _per_dialect(name):
     def run(operations, operation):
-        dialect = operations.migration_context.dialect.name
-        # Another dialect (a third-party one) gets the plain operations.
-        return getattr(DIALECTS.get(dialect, sqlite), name)(operations, operation)
+        context = operations.migration_context
+        dialect = DIALECTS.get(context.dialect.name, sqlite)  # another: the plain ones
+        if dialect is not sqlite and context._in_external_transaction:
+            # A transaction the revision does not own (a multidb run commits
+            # all its databases together): no autocommit block can run in it.
+            logger.warning("%s runs as the plain operation: the revision runs inside a "
+                           "transaction it does not own", name)
+            dialect = sqlite
+        return getattr(dialect, name)(operations, operation)
 
     return run
 

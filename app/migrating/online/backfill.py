@@ -19,7 +19,8 @@ first key not yet done (resume.py). Progress goes to stderr: a bar at a
 terminal, a line every tenth otherwise.
 
 On SQLite the batches run inside the revision's transaction (one writer at
-a time; nothing to let through), with no pause. In a --sql script the
+a time; nothing to let through), with no pause; so they do in a multidb
+repository, whose databases migrate in transactions committed together. In a --sql script the
 backfill is one UPDATE.
 """
 import time
@@ -100,7 +101,9 @@ def backfill(operations, operation):
     if context.as_sql:
         operations.impl.execute(operation.statement())
         return
-    if context.dialect.name == "sqlite":
+    # SQLite, or a transaction the revision does not own (a multidb run):
+    # the batches run inside it.
+    if context.dialect.name == "sqlite" or context._in_external_transaction:
         Batches(operations, operation, own_transactions=False).run()
         return
     with context.autocommit_block():
