@@ -312,8 +312,8 @@ def test_set_not_null_on_postgresql_is_an_error_with_or_without_a_backfill(
     assert finding["rule"] == ("adding-not-nullable-field" if squawk == "squawk"
                                else "set-not-null")
     assert finding["level"] == "error" and code == 1
-    assert "postgresql_not_valid=True" in finding["safer"]
-    assert "VALIDATE CONSTRAINT" in finding["safer"] and "drop the CHECK" in finding["safer"]
+    assert 'op.set_not_null_online(table, "' in finding["safer"]
+    assert "VALIDATE CONSTRAINT" in finding["safer"] and "the CHECK dropped" in finding["safer"]
 
 
 # --- suppressions -------------------------------------------------------------
@@ -440,7 +440,7 @@ def test_squawk_findings_map_to_revisions_and_lines(at_head):
     assert finding["source"] == "squawk" and document["squawk"] == "2.70.0"
     assert finding["rule"] == "require-concurrent-index-creation"
     assert finding["line"] == line_of(at_head, ADDED, "op.create_index")
-    assert "postgresql_concurrently=True" in finding["safer"] and code == 1
+    assert "op.create_index_online(...)" in finding["safer"] and code == 1
 
 
 @pytest.mark.backends("postgresql")

@@ -1,6 +1,7 @@
 """check_revisions(): the findings of db lint for a list of revisions on one
 database's dialect: the built-in rules', and squawk's on PostgreSQL where
 the built-in verdict on the same statement does not overrule them."""
+from ..online import NAMES
 from ..table_locks import DEFAULT_SECONDS, session_settings
 from . import postgresql, rules, squawk
 from .findings import ERROR, WARNING, Overruled
@@ -77,13 +78,39 @@ def check_revisions(config, script_directory, scripts, database, outcome=None,
 
 
 def overrule(found, rehearsals, dialect):
-    """squawk's findings, with each changing-column-type at a line whose type
-    changes PostgreSQL makes in its catalog alone turned into a note that
-    says so: squawk flags every ALTER COLUMN TYPE, and there our verdict
-    wins."""
+    """squawk's findings, with those our verdict overrules turned into notes
+    that say why: each changing-column-type at a line whose type changes
+    PostgreSQL makes in its catalog alone (squawk flags every ALTER COLUMN
+    TYPE), and any at a line that is an online operation (squawk reads one
+    of its steps, such as the DROP CONSTRAINT of the CHECK that
+    op.set_not_null_online adds and drops itself; the built-in rules judge
+    the operation whole)."""
     catalog_only = {(rehearsal.revision, line): why for rehearsal in rehearsals
                     for line, why in postgresql.catalog_only_lines(rehearsal, dialect).items()}
-    overruled = rules.SQUAWK_NAMES["change-column-type"]
-    return [Overruled(finding, catalog_only[finding.revision, finding.line])
-            if finding.rule in overruled and (finding.revision, finding.line) in catalog_only
-            else finding for finding in found]
+    online = {(rehearsal.revision, line): why for rehearsal in rehearsals
+              for line, why in online_lines(rehearsal).items()}
+    type_rules = rules.SQUAWK_NAMES["change-column-type"]
+    kept = []
+    for finding in found:
+        where = (finding.revision, finding.line)
+        if finding.rule in type_rules and where in catalog_only:
+            kept.append(Overruled(finding, catalog_only[where]))
+        elif where in online:
+            kept.append(Overruled(finding, online[where]))
+        else:
+            kept.append(finding)
+    return kept
+
+
+def online_lines(rehearsal):
+    """{line: why} for each line of the rehearsed revision that runs online
+    operations only."""
+    names, other = {}, set()
+    for step in rehearsal.steps:
+        if type(step.operation) in NAMES:
+            names.setdefault(step.line, NAMES[type(step.operation)])
+        else:
+            other.add(step.line)
+    return {line: "op.{} is an online operation: the statement squawk reads is one of its "
+                  "steps, and db lint judges the operation whole".format(name)
+            for line, name in names.items() if line not in other}

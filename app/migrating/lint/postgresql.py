@@ -19,10 +19,15 @@ from alembic.operations import ops
 
 from .column_types import is_longer_string, type_name
 
-# How a revision does it the safe way (squawk's findings say it too).
-CONCURRENTLY = ("postgresql_concurrently=True inside "
-                "`with op.get_context().autocommit_block():`")
-NOT_VALID = "postgresql_not_valid=True, then VALIDATE CONSTRAINT in a later revision"
+# How a revision does it the safe way (squawk's findings say it too): the
+# online operations (online/), which db migrate writes.
+CONCURRENTLY = ("op.create_index_online(...) (CREATE INDEX CONCURRENTLY, outside the "
+                "revision's transaction; db migrate writes it)")
+DROP_CONCURRENTLY = "op.drop_index_online(...) (DROP INDEX CONCURRENTLY)"
+UNIQUE_USING_INDEX = ("op.create_unique_online(...) (CREATE UNIQUE INDEX CONCURRENTLY, then "
+                      "ADD CONSTRAINT ... UNIQUE USING INDEX; db migrate writes it)")
+NOT_VALID = ("op.create_foreign_key_online(...) / op.create_check_online(...) (NOT VALID, "
+             "then VALIDATE CONSTRAINT in a transaction of its own; db migrate writes it)")
 # SET NOT NULL takes a valid CHECK (column IS NOT NULL) as proof, instead
 # of reading every row, since PostgreSQL 12.
 CHECK_PROVES_NOT_NULL_SINCE = 12
@@ -72,11 +77,10 @@ def not_null_safer(column, major_version):
     """The way to make `column` NOT NULL without reading every row under
     the lock; when the server is known to be older than 12, that SET NOT
     NULL reads them even then."""
-    way = ("add op.create_check_constraint(..., \"{} IS NOT NULL\", "
-           "postgresql_not_valid=True); in the next revision VALIDATE CONSTRAINT it (reads "
-           "and writes go on), then SET NOT NULL, which PostgreSQL {}+ proves from the "
-           "valid CHECK without reading the rows, and drop the CHECK").format(
-               column, CHECK_PROVES_NOT_NULL_SINCE)
+    way = ("op.set_not_null_online(table, \"{}\") (db migrate writes it): a CHECK ({} IS "
+           "NOT NULL) NOT VALID, VALIDATE CONSTRAINT (reads and writes go on), then SET NOT "
+           "NULL, which PostgreSQL {}+ proves from the valid CHECK without reading the rows, "
+           "and the CHECK dropped").format(column, column, CHECK_PROVES_NOT_NULL_SINCE)
     if major_version is not None and major_version < CHECK_PROVES_NOT_NULL_SINCE:
         way += ("; this server is PostgreSQL {}, where SET NOT NULL reads every row even "
                 "then: keep the validated CHECK instead of NOT NULL until the server is {} "

@@ -54,14 +54,11 @@ STYLE_RULES = ("ban-char-field", "prefer-bigint-over-int",
 PROGRAM_VARIABLE = "SQUAWK"
 # squawk's help speaks SQL; in a revision, this is how.
 IN_ALEMBIC = {
-    "require-concurrent-index-creation":
-        "op.create_index(..., {})".format(postgresql.CONCURRENTLY),
-    "require-concurrent-index-deletion": "op.drop_index(..., {})".format(postgresql.CONCURRENTLY),
-    "constraint-missing-not-valid":
-        "op.create_foreign_key / op.create_check_constraint(..., {})".format(
-            postgresql.NOT_VALID),
-    "adding-foreign-key-constraint":
-        "op.create_foreign_key(..., {})".format(postgresql.NOT_VALID),
+    "require-concurrent-index-creation": postgresql.CONCURRENTLY,
+    "require-concurrent-index-deletion": postgresql.DROP_CONCURRENTLY,
+    "disallowed-unique-constraint": postgresql.UNIQUE_USING_INDEX,
+    "constraint-missing-not-valid": postgresql.NOT_VALID,
+    "adding-foreign-key-constraint": postgresql.NOT_VALID,
 }
 
 

@@ -29,11 +29,17 @@ from .operations import (ONLINE_OPERATIONS, CreateCheckOnlineOp, CreateForeignKe
                          CreateIndexOnlineOp, CreateUniqueOnlineOp, DropIndexOnlineOp,
                          SetNotNullOnlineOp)
 
-__all__ = ["ONLINE_OPERATIONS", "BackfillOp", "CreateCheckOnlineOp",
+__all__ = ["NAMES", "ONLINE_OPERATIONS", "BackfillOp", "CreateCheckOnlineOp",
            "CreateForeignKeyOnlineOp", "CreateIndexOnlineOp", "CreateUniqueOnlineOp",
            "DropIndexOnlineOp", "SetNotNullOnlineOp"]
 
 DIALECTS = {"postgresql": postgresql, "mysql": mysql, "sqlite": sqlite}
+# Each operation as a revision calls it: op.<name>(...).
+NAMES = {CreateIndexOnlineOp: "create_index_online", DropIndexOnlineOp: "drop_index_online",
+         CreateUniqueOnlineOp: "create_unique_online",
+         CreateForeignKeyOnlineOp: "create_foreign_key_online",
+         CreateCheckOnlineOp: "create_check_online", SetNotNullOnlineOp: "set_not_null_online",
+         BackfillOp: "backfill"}
 # Each operation, and the name of the function that runs it in each
 # dialect's module.
 RUNS_AS = {CreateIndexOnlineOp: "create_index", DropIndexOnlineOp: "drop_index",
