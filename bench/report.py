@@ -129,11 +129,15 @@ def writes_targets(results):
         rows.append((target, "worst {} ({})".format(seconds(worst[0]), worst[1])
                      if worst else "not measured",
                      worst[0] < writes.TARGET_SECONDS if worst else None))
-        grown = writes.grown(sizes)
-        rows.append((growth, "grows: " + ", ".join(
-            "{} ({} to {})".format(change, seconds(before), seconds(after))
-            for change, before, after in grown) if grown else "flat for every change",
-            not grown))
+        for figure, what in (("longest_write", growth),
+                             ("longest_lock_wait", growth.replace(
+                                 "the longest does not grow",
+                                 "the longest wait for a lock does not grow"))):
+            grown = writes.grown(sizes, figure)
+            rows.append((what, "grows: " + ", ".join(
+                "{} ({} to {})".format(change, seconds(before), seconds(after))
+                for change, before, after in grown) if grown else "flat for every change",
+                not grown))
     ours = [figures for *_, figures in writes.cases(results, ("ours",))]
     failed = sum(figures.get("failed_writes", 0) for figures in ours)
     lost = sum(figures.get("rows_lost", 0) for figures in ours)
@@ -146,11 +150,14 @@ def writes_targets(results):
     rows.append(("each upgrade works, db check clean after it, downgrade -1 and upgrade work",
                  "{} of {} cases fail one of these".format(broken, len(ours)), broken == 0))
     verdicts = [figures["lint_agrees"] for *_, figures in writes.cases(results)
-                if "lint_agrees" in figures]
-    rows.append(("every db lint verdict matches the stall (error when a write took {} or "
-                 "more), ours and plain".format(seconds(writes.TARGET_SECONDS)),
-                 "{} of {} agree".format(sum(verdicts), len(verdicts)),
-                 all(verdicts)))
+                if figures.get("lint_agrees") is not None]
+    rows.append(("every db lint verdict matches the stall (an error exactly where a write "
+                 "took {} or more, or the longest wait for a lock grew with the table), ours and "
+                 "plain".format(seconds(writes.TARGET_SECONDS)),
+                 "{} of {} agree, at {:,} rows".format(sum(verdicts), len(verdicts), max(
+                     rows_ for sizes in results.values() for rows_ in sizes))
+                 if verdicts else "judged on a full run (two sizes)",
+                 all(verdicts) if verdicts else None))
     return rows
 
 
@@ -284,21 +291,29 @@ def writes_lines(results):
              "of the models. *ours*: this project; *plain*: the same app with Flask-Migrate's "
              "own env.py and `Migrate(compare_type=True, render_as_batch=True)`. Longest "
              "write: the longest single write that overlapped the upgrade (p99 in "
-             "brackets); upgrade: the wall time of `db upgrade`, start-up included; db "
-             "lint: our verdict on the revision (both sides); agrees: lint says error "
-             "exactly when a write took {} or more; rows lost: the loaded rows plus the "
-             "inserts that succeeded, less the rows the table holds. One upgrade per "
-             "case.".format(writes.INTERVAL * 1000, seconds(writes.TARGET_SECONDS)), ""]
+             "brackets); lock wait: the longest time a writer was seen waiting for a lock "
+             "(the server asked every {:.0f} ms), and on PostgreSQL what else the writers "
+             "waited for most; upgrade: the wall time of `db upgrade`, start-up included; "
+             "db lint: our verdict on the revision (both sides); agrees, at the largest "
+             "size: lint says error exactly where the change blocks the writes, that is a "
+             "write took {} or more, or the longest lock wait grew more than {:g}x from the "
+             "smallest size and past {} (a statement that holds writes while it reads every "
+             "row holds them ten times longer on ten times the rows); rows lost: the "
+             "loaded rows plus the inserts that succeeded, less the rows the table holds. "
+             "One upgrade per case.".format(
+                 writes.INTERVAL * 1000, writes.WATCH_INTERVAL * 1000,
+                 seconds(writes.TARGET_SECONDS), writes.GROWTH, seconds(writes.NOISE_SECONDS)),
+             ""]
     lines += ["- {}: {}".format(change.name, change.label) for change in writes.CHANGES]
-    lines += ["", "| database | rows | change | side | wrote | longest write (p99) | failed "
-              "writes | upgrade | db lint | agrees | db check | downgrade -1, upgrade "
-              "| rows lost |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-              "| --- | --- | --- |"]
+    lines += ["", "| database | rows | change | side | wrote | longest write (p99) | lock "
+              "wait | failed writes | upgrade | db lint | agrees | db check | downgrade -1, "
+              "upgrade | rows lost |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- "
+              "| --- | --- | --- | --- | --- |"]
     notes = []
     for backend, rows, change, side, figures in writes.cases(results):
         where = "{} {:,} {} {}".format(backend, rows, change, side)
         if "problem" in figures:
-            lines.append("| {} | {:,} | {} | {} | {} | - | - | - | - | - | - | - | - |".format(
+            lines.append("| {} | {:,} | {} | {} | {} | - | - | - | - | - | - | - | - | - |".format(
                 backend, rows, change, side, figures["problem"]))
             continue
         if figures["upgrade_error"]:
@@ -307,20 +322,29 @@ def writes_lines(results):
             notes.append("{}: {}".format(where, figures["down_up"]))
         if figures["first_failure"]:
             notes.append("{}: first failed write: {}".format(where, figures["first_failure"]))
-        lines.append("| {} | {:,} | {} | {} | {} | {} ({}) | {} | {}{} | {} | {} | {} | {} "
-                     "| {} |".format(
+        lines.append("| {} | {:,} | {} | {} | {} | {} ({}) | {} | {} | {}{} | {} | {} | {} "
+                     "| {} | {} |".format(
                          backend, rows, change, side, ", ".join(figures["wrote"]),
                          seconds(figures["longest_write"]), seconds(figures["p99_write"]),
-                         figures["failed_writes"], seconds(figures["upgrade_seconds"]),
+                         lock_wait_cell(figures), figures["failed_writes"], seconds(figures["upgrade_seconds"]),
                          ", **failed**" if figures["upgrade_error"] else "",
                          lint_cell(figures["lint"]),
-                         "yes" if figures["lint_agrees"] else "**no**",
+                         {True: "yes", False: "**no**", None: "-"}[
+                             figures.get("lint_agrees")],
                          {True: "clean", False: "**differs**", None: "-"}[figures["check_clean"]],
                          {None: "-", "ok": "ok"}.get(figures["down_up"], "**failed**"),
                          figures["rows_lost"]))
     if notes:
         lines += ["", "What failed:", ""] + ["- " + note for note in notes]
     return lines
+
+
+def lock_wait_cell(figures):
+    """The longest lock wait of a case and, on PostgreSQL, what else its
+    writers waited for most."""
+    waits = figures.get("other_waits") or {}
+    return seconds(figures["longest_lock_wait"]) + (
+        " ({})".format(next(iter(waits))) if waits else "")
 
 
 def lint_cell(lint):

@@ -8,8 +8,8 @@ the database itself: `db migrate` run unedited without a terminal, `db lint
 on its own autocommit connection, alternate an INSERT of a new user and an
 UPDATE of a random one at a steady rate. Recorded: the longest single write
 that overlapped the upgrade (and the 99th percentile), failed writes, the
-upgrade's wall time, the lint verdict and whether it agrees with the stall
-(an error when a write took TARGET_SECONDS or more), `db check` afterwards,
+upgrade's wall time, the lint verdict and whether it agrees with the stall,
+`db check` afterwards,
 `db downgrade -1` then `db upgrade`, and rows lost (the table must hold the
 loaded rows plus every insert that succeeded).
 
@@ -21,6 +21,24 @@ command is ours in both copies; it rehearses revisions on its own), and its
 `db check` is Alembic's comparison as that env configures it.
 
 One upgrade per case: the longest write is a maximum, not a median.
+
+While the upgrade runs, a watcher asks the server every WATCH_INTERVAL
+seconds whether a writer is waiting for a lock (PostgreSQL: a writer's
+backend in a Lock wait; MariaDB: in a metadata lock wait, or its InnoDB
+transaction in LOCK WAIT): the longest such wait is what the migration's
+locks cost the app, apart from what the machine's CPU and disk cost it
+(an index build on two cores slows the writers' commits without holding
+them). On PostgreSQL it also counts what else the writers were seen waiting
+for (WALSync: their commits waiting for the disk).
+
+Whether lint is right is judged at the largest size, against both sizes: a
+change blocks the app's writes when one of them took TARGET_SECONDS or more,
+or when the longest lock wait grew with the table (more than GROWTH times
+from the smallest size, past NOISE_SECONDS): a statement that holds the
+writes while it reads every row holds them ten times longer on ten times the
+rows, whatever the speed of the machine. lint is right when it says error
+exactly for the changes that block. A run of one size (QUICK) judges
+nothing.
 """
 import json
 import math
@@ -59,6 +77,22 @@ INTERVAL = 0.015
 # that the upgrade's whole window sees writes at the steady rate.
 SETTLE = 0.5
 TEAMS = 10
+# How often the watcher asks the server whether a writer waits for a lock.
+WATCH_INTERVAL = 0.005
+# A writer waiting for a lock, as the server shows it, for the writers'
+# sessions ({ids}).
+LOCK_WAITING = {
+    "postgresql": "SELECT COUNT(*) FROM pg_stat_activity WHERE pid IN ({ids}) "
+                  "AND wait_event_type = 'Lock'",
+    "mysql": "SELECT COUNT(*) FROM information_schema.processlist p "
+             "LEFT JOIN information_schema.innodb_trx t ON t.trx_mysql_thread_id = p.id "
+             "WHERE p.id IN ({ids}) AND (p.state LIKE 'Waiting for%%lock' "
+             "OR t.trx_state = 'LOCK WAIT')",
+}
+# What else a PostgreSQL writer was seen waiting for.
+WAITING_FOR = ("SELECT wait_event_type || ':' || wait_event FROM pg_stat_activity "
+               "WHERE pid IN ({ids}) AND state = 'active' AND wait_event IS NOT NULL")
+SESSION_ID = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
 
 USER_ANCHOR = "    def to_dict(self):"
 END_ANCHOR = "def _isoformat(moment):"
@@ -301,6 +335,8 @@ class Writer(threading.Thread):
         super().__init__(name="writer {}".format(number), daemon=True)
         self.url, self.number, self.rows = url, number, rows
         self.writes = []
+        self.session = None  # the server's id of its connection, once connected
+        self.connected = threading.Event()
         self.stopping = threading.Event()
         self.chance = random.Random(number)
 
@@ -311,7 +347,7 @@ class Writer(threading.Thread):
             started, error = time.perf_counter(), None
             try:
                 if connection is None:
-                    connection = driver_connection(self.url, autocommit=True)
+                    connection = self.connect()
                     started = time.perf_counter()
                 with connection.cursor() as cursor:
                     cursor.execute(statement, parameters)
@@ -323,6 +359,14 @@ class Writer(threading.Thread):
             due = max(due + INTERVAL, time.perf_counter())
             time.sleep(max(0.0, due - time.perf_counter()))
         close(connection)
+
+    def connect(self):
+        connection = driver_connection(self.url, autocommit=True)
+        with connection.cursor() as cursor:
+            cursor.execute(SESSION_ID[make_url(self.url).get_backend_name()])
+            self.session = cursor.fetchone()[0]
+        self.connected.set()
+        return connection
 
     def next_write(self, count):
         """(kind, statement, parameters) of this writer's write number `count`."""
@@ -343,20 +387,72 @@ def close(connection):
     return None
 
 
+class LockWatch(threading.Thread):
+    """Asks the server, every WATCH_INTERVAL seconds, whether one of
+    `writers` waits for a lock; keeps (time, waiting) samples, and on
+    PostgreSQL a count of the other waits seen."""
+
+    def __init__(self, url, writers):
+        super().__init__(name="lock watch", daemon=True)
+        self.url, self.writers = url, writers
+        self.backend = make_url(url).get_backend_name()
+        self.samples = []
+        self.other_waits = {}
+        self.stopping = threading.Event()
+
+    def run(self):
+        for writer in self.writers:
+            writer.connected.wait(timeout=30)
+        connection = driver_connection(self.url, autocommit=True)
+        try:
+            while not self.stopping.is_set():
+                ids = ", ".join(str(writer.session) for writer in self.writers)
+                with connection.cursor() as cursor:
+                    cursor.execute(LOCK_WAITING[self.backend].format(ids=ids))
+                    self.samples.append((time.perf_counter(), cursor.fetchone()[0] > 0))
+                    if self.backend == "postgresql":
+                        cursor.execute(WAITING_FOR.format(ids=ids))
+                        for (wait,) in cursor.fetchall():
+                            if not wait.startswith("Lock:"):
+                                self.other_waits[wait] = self.other_waits.get(wait, 0) + 1
+                time.sleep(WATCH_INTERVAL)
+        finally:
+            close(connection)
+
+    def longest_wait(self, start, end):
+        """The longest run of samples between `start` and `end` in which a
+        writer waited for a lock, in seconds (0 when none did)."""
+        longest, since, previous = 0.0, None, None
+        for when, waiting in self.samples:
+            if not start <= when <= end:
+                continue
+            if waiting and since is None:
+                since = previous if previous is not None else when
+            elif not waiting and since is not None:
+                longest, since = max(longest, when - since), None
+            previous = when
+        if since is not None and previous is not None:
+            longest = max(longest, previous - since)
+        return longest
+
+
 @contextmanager
 def writing(url, rows):
-    """WRITERS writers writing to the database at `url` for the block;
-    yields them, stopped and joined after it."""
+    """WRITERS writers writing to the database at `url` for the block, and
+    a LockWatch on them; yields (writers, watch), stopped and joined after
+    it."""
     writers = [Writer(url, number, rows) for number in range(WRITERS)]
     for writer in writers:
         writer.start()
+    watch = LockWatch(url, writers)
+    watch.start()
     try:
-        yield writers
+        yield writers, watch
     finally:
-        for writer in writers:
-            writer.stopping.set()
-        for writer in writers:
-            writer.join()
+        for thread in writers + [watch]:
+            thread.stopping.set()
+        for thread in writers + [watch]:
+            thread.join()
 
 
 # --- one change ------------------------------------------------------------
@@ -389,7 +485,7 @@ def upgrade_under_writes(root, url, rows, change, revisions_before):
     figures = {"wrote": operations(written[0]),
                "lint": lint_verdict(run(manage(root, "db", "lint", "--json"), root, env,
                                         check=False))}
-    with writing(url, rows) as writers:
+    with writing(url, rows) as (writers, watch):
         time.sleep(SETTLE)
         start = time.perf_counter()
         upgrade = run(manage(root, "db", "upgrade"), root, env, check=False)
@@ -405,14 +501,14 @@ def upgrade_under_writes(root, url, rows, change, revisions_before):
         "upgrade_error": None if upgrade.returncode == 0 else what_failed(upgrade),
         "writes": len(window),
         "longest_write": window[-1],
+        "longest_lock_wait": watch.longest_wait(start, end),
+        "other_waits": dict(sorted(watch.other_waits.items(), key=lambda item: -item[1])[:2]),
         "p99_write": window[math.ceil(len(window) * 0.99) - 1],
         "failed_writes": len(failures),
         "first_failure": failures[0] if failures else None,
         "rows_lost": rows + inserted - count_users(url),
         "check_clean": None, "down_up": None,
     })
-    figures["lint_agrees"] = (figures["lint"]["exit"] == 1) == (
-        figures["longest_write"] >= TARGET_SECONDS)
     if upgrade.returncode == 0:
         figures["check_clean"] = run(manage(root, "db", "check"), root, env,
                                      check=False).returncode == 0
@@ -488,7 +584,35 @@ def measure(backends, sizes):
                             print("  {} {:,} rows, {}, {}: {}".format(
                                 backend.name, rows, change.name, side, summary(figures)),
                                 file=sys.stderr, flush=True)
+        judge_lint(results[backend.name])
     return results
+
+
+def judge_lint(sizes):
+    """At the largest of `sizes` ({rows: {change: {side: figures}}}), set in
+    each case's figures whether the change blocks writes ("blocks") and
+    whether lint's verdict agrees ("lint_agrees"): an error exactly for the
+    changes that block (see the module's docstring). Nothing with one size."""
+    if len(sizes) < 2:
+        return
+    small, large = sizes[min(sizes)], sizes[max(sizes)]
+    for change, by_side in large.items():
+        for side, figures in by_side.items():
+            before = small[change][side].get("longest_lock_wait")
+            if before is None or "longest_lock_wait" not in figures \
+                    or "exit" not in figures["lint"]:
+                continue
+            figures["blocks"] = figures["longest_write"] >= TARGET_SECONDS or grows(
+                before, figures["longest_lock_wait"])
+            figures["lint_agrees"] = (figures["lint"]["exit"] == 1) == figures["blocks"]
+
+
+def grows(before, after):
+    """Whether a longest write of `after` seconds on the larger table grew
+    from `before` on the smaller: more than GROWTH times, and past
+    NOISE_SECONDS, under which the longest of a few hundred writes varies by
+    itself."""
+    return after > max(GROWTH * before, NOISE_SECONDS)
 
 
 def summary(figures):
@@ -512,17 +636,15 @@ def cases(results, sides=SIDES):
                     yield backend, rows, change, side, by_side[side]
 
 
-def grown(sizes):
-    """The changes whose longest write on our side grew from the smallest
-    size to TARGET_ROWS: [(change name, seconds there, seconds at
-    TARGET_ROWS)]. Growing is more than GROWTH times and past NOISE_SECONDS,
-    under which the longest of a few hundred writes varies by itself."""
+def grown(sizes, figure="longest_write"):
+    """The changes whose `figure` (longest_write, longest_lock_wait) on our
+    side grew from the smallest size to TARGET_ROWS: [(change name, seconds
+    there, seconds at TARGET_ROWS)], growing as grows() says."""
     small, large = sizes[min(sizes)], sizes[TARGET_ROWS]
     found = []
     for change, by_side in large.items():
-        before = small[change]["ours"].get("longest_write")
-        after = by_side["ours"].get("longest_write")
-        if before is not None and after is not None and after > max(GROWTH * before,
-                                                                    NOISE_SECONDS):
+        before = small[change]["ours"].get(figure)
+        after = by_side["ours"].get(figure)
+        if before is not None and after is not None and grows(before, after):
             found.append((change, before, after))
     return found
