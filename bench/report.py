@@ -326,7 +326,8 @@ def writes_lines(results):
                      "| {} | {} |".format(
                          backend, rows, change, side, ", ".join(figures["wrote"]),
                          seconds(figures["longest_write"]), seconds(figures["p99_write"]),
-                         lock_wait_cell(figures), figures["failed_writes"], seconds(figures["upgrade_seconds"]),
+                         lock_wait_cell(figures), figures["failed_writes"],
+                         seconds(figures["upgrade_seconds"]),
                          ", **failed**" if figures["upgrade_error"] else "",
                          lint_cell(figures["lint"]),
                          {True: "yes", False: "**no**", None: "-"}[
