@@ -3,9 +3,12 @@ data: each test changes the models of a project copy whose users table
 holds rows, runs db migrate (under a pseudo-terminal where it asks), then
 upgrade -> check -> downgrade -1 -> upgrade -> check, and reads the rows
 back. On SQLite, PostgreSQL and MariaDB."""
+import json
+
 import pytest
 from sqlalchemy import text
 
+from app.migrating.lint.rules import BUILT_IN_NAME
 from tests.support import assert_ok, committed_revisions, error_lines
 from tests.test_cli import new_revision_id
 
@@ -43,9 +46,23 @@ def assert_clean(project):
         project.manage("db", "check")).stdout
 
 
-def round_trip(project, at_old_revision=lambda: None):
-    """upgrade, check, downgrade -1 (then at_old_revision()), upgrade, check."""
-    head = None
+def lint_errors(project):
+    """The rules `db lint` finds errors of in the revisions not yet applied,
+    by their built-in names (squawk's, on PostgreSQL, are mapped)."""
+    result = project.manage("db", "lint", "--json")
+    findings = json.loads(result.stdout)["findings"]
+    errors = {BUILT_IN_NAME.get(finding["rule"], finding["rule"]) for finding in findings
+              if finding["level"] == "error"}
+    assert result.returncode == (1 if errors else 0), result.stdout + result.stderr
+    return errors
+
+
+def round_trip(project, at_old_revision=lambda: None, lint=()):
+    """db lint (errors of exactly the rules `lint`: a drop, a rename or an
+    enum value removed breaks the code still running during a deploy, which
+    is what lint is there to say; no error otherwise), then upgrade, check,
+    downgrade -1 (then at_old_revision()), upgrade, check."""
+    assert lint_errors(project) == set(lint)
     assert_ok(project.manage("db", "upgrade"))
     head = project.version()
     assert_clean(project)
@@ -104,7 +121,7 @@ def test_removing_an_enum_value_that_rows_hold_fails_and_changes_nothing(users, 
         ("Ann", "user"), ("Bob", "admin")]
 
     execute(users, "UPDATE users SET role = 'user' WHERE name = 'Bob'")
-    round_trip(users)
+    round_trip(users, lint=["enum-value-removed"])
     assert refused(users, "UPDATE users SET role = 'admin' WHERE name = 'Bob'")
 
 
@@ -219,7 +236,7 @@ def test_a_rename_confirmed_at_a_terminal_keeps_every_value(users):
     def names_back():
         assert execute(users, "SELECT name FROM users ORDER BY id") == [("Ann",), ("Bob",)]
 
-    round_trip(users, at_old_revision=names_back)
+    round_trip(users, at_old_revision=names_back, lint=["rename-column"])
     assert execute(users, "SELECT full_name, email FROM users ORDER BY id") == USERS
 
 
@@ -239,7 +256,7 @@ def test_a_rename_declined_is_a_drop_and_an_add_with_a_warning(users):
     def names_back():
         assert execute(users, "SELECT name FROM users") == [("nobody",), ("nobody",)]
 
-    round_trip(users, at_old_revision=names_back)
+    round_trip(users, at_old_revision=names_back, lint=["drop-column"])
     assert execute(users, "SELECT full_name FROM users") == [("someone",), ("someone",)]
 
 
@@ -279,7 +296,7 @@ def test_a_table_rename_confirmed_at_a_terminal_keeps_rows_and_references(users,
         assert "users" in users.tables() and "people" not in users.tables()
         assert execute(users, "SELECT name FROM users ORDER BY id") == [("Ann",), ("Bob",)]
 
-    round_trip(users, at_old_revision=users_back)
+    round_trip(users, at_old_revision=users_back, lint=["rename-table"])
     assert "users" not in users.tables()
     assert execute(users, "SELECT name, email FROM people ORDER BY id") == USERS
     assert execute(users, "SELECT people.name FROM posts JOIN people "
@@ -302,7 +319,7 @@ def test_without_a_terminal_a_dropped_not_null_column_comes_back_nullable(users)
     def names_gone():
         assert execute(users, "SELECT name FROM users") == [(None,), (None,)]
 
-    round_trip(users, at_old_revision=names_gone)
+    round_trip(users, at_old_revision=names_gone, lint=["drop-column"])
     assert execute(users, "SELECT email, full_name FROM users ORDER BY id") == [
         (email, None) for _, email in USERS]
 
