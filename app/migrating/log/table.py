@@ -151,7 +151,18 @@ def message_of(revision):
     return doc[:MESSAGE_LENGTH] or None
 
 
-def read(connection):
-    """Every row, oldest first."""
+def present_columns(connection):
+    """The columns of the log that the database's table has: one made by an
+    earlier release lacks ADDED_COLUMNS until a command that writes the log
+    adds them, and the commands that only read it (db current, db log) read
+    it as it is."""
     with committed(connection):
-        return connection.execute(sa.select(table).order_by(table.c.id)).fetchall()
+        names = {column["name"] for column in sa.inspect(connection).get_columns(TABLE_NAME)}
+    return [column for column in table.columns if column.name in names]
+
+
+def read(connection):
+    """Every row, oldest first (without the columns the table lacks)."""
+    columns = present_columns(connection)
+    with committed(connection):
+        return connection.execute(sa.select(*columns).order_by(table.c.id)).fetchall()

@@ -24,7 +24,7 @@ from alembic.util import CommandError
 from ..database import committed, database_error, first_line
 from .checksum import checksum_of_file
 from .steps import RESUMABLE, UNFINISHED
-from .table import exists, table
+from .table import exists, present_columns, table
 
 # What goes on from a step that stopped part-way, counted.
 COMMANDS = {"upgrade": '"python manage.py db upgrade"',
@@ -47,10 +47,11 @@ def unfinished(connection):
     """The Unfinished steps, oldest first; [] when the database has no log."""
     if not exists(connection):
         return []
+    present = {column.name for column in present_columns(connection)}
+    steps_done = table.c.steps_done if "steps_done" in present else sa.null()
     with committed(connection):
         rows = connection.execute(
-            sa.select(table.c.revision, table.c.direction, table.c.steps_done,
-                      table.c.checksum)
+            sa.select(table.c.revision, table.c.direction, steps_done, table.c.checksum)
             .where(table.c.finished_at.is_(None)).order_by(table.c.id))
         return [Unfinished(*row) for row in rows]
 

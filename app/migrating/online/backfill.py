@@ -125,6 +125,10 @@ class Batches:
         low, high = self.key_range()
         if high is None:
             return
+        if not all(isinstance(key, int) for key in (low, high)):
+            raise ValueError("op.backfill goes by an integer key, and {}.{} is not one: "
+                             "name one with key=...".format(self.operation.table_name,
+                                                            self.operation.key))
         start = low
         if self.step is not None and self.step.resume_key is not None:
             start = max(low, int(self.step.resume_key))
