@@ -137,7 +137,8 @@ def test_db_log_prints_newest_first_and_json_for_scripts(project, backend):
         (HEAD, "downgrade"), (HEAD, "upgrade")]
     assert set(entries[0]) == {
         "revision", "message", "direction", "status", "checksum", "started_at",
-        "finished_at", "duration_ms", "database_user", "os_user", "host", "error"}
+        "finished_at", "duration_ms", "database_user", "os_user", "host", "error",
+        "steps_done"}
     assert entries[0]["status"] == "ok" and entries[0]["started_at"].endswith("Z")
     assert entries[-1]["revision"] == FIRST
 

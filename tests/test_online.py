@@ -6,6 +6,7 @@ rows that refuse a constraint) is finished by running `db upgrade` again;
 op.backfill works in batches, each committed on its own, resumes where it
 stopped, and shows its progress. Tables of 10^3 rows: the benchmark
 (bench/writes_during_upgrade.py) measures the writes on big ones."""
+import json
 import re
 import time
 from contextlib import contextmanager
@@ -272,6 +273,10 @@ def test_an_upgrade_killed_during_a_concurrent_index_build_finishes_when_run_aga
         execute(populated, "SELECT pg_terminate_backend({})".format(pid))
     assert populated.unfinished() == [(revision, "upgrade")]
     assert index_validity(populated, "ix_users_name") is False
+    [entry] = [entry for entry in json.loads(assert_ok(populated.manage(
+        "db", "log", "--json")).stdout) if entry["status"] == "unfinished"]
+    assert entry["revision"] == revision and entry["steps_done"] == 0
+    assert "upgrade    unfinished (0 done)" in assert_ok(populated.manage("db", "log")).stdout
     current = assert_ok(populated.manage("db", "current"))
     assert "stopped part-way through its upgrade" in current.stderr
     assert '"python manage.py db upgrade" goes on from there' in current.stderr

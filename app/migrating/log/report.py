@@ -11,13 +11,29 @@ def status(row):
     return "ok" if row.success else "failed"
 
 
+def shown_status(row):
+    """The status, and for an unfinished step that counted its operations,
+    how many it committed (a rerun goes on from there)."""
+    done = steps_done(row)
+    if row.finished_at is None and done is not None:
+        return "unfinished ({} done)".format(done)
+    return status(row)
+
+
+def steps_done(row):
+    """The row's count of operations done, or None (not counted, or a log
+    of the previous release read as it is)."""
+    return getattr(row, "steps_done", None)
+
+
 def as_dict(row, database=None):
     """One row for --json: times in ISO 8601 (UTC), status spelled out."""
     entry = {"revision": row.revision, "message": row.message, "direction": row.direction,
              "status": status(row), "checksum": row.checksum,
              "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at),
              "duration_ms": row.duration_ms, "database_user": row.database_user,
-             "os_user": row.os_user, "host": row.host, "error": row.error}
+             "os_user": row.os_user, "host": row.host, "error": row.error,
+             "steps_done": steps_done(row)}
     if database is not None:
         entry["database"] = database
     return entry
@@ -29,7 +45,7 @@ def as_json(entries):
 
 def as_table(rows):
     """Lines of a table of `rows` (newest first), with a line per error."""
-    lines = [[row.revision, row.direction, status(row),
+    lines = [[row.revision, row.direction, shown_status(row),
               row.started_at.strftime("%Y-%m-%d %H:%M:%S"), _duration(row.duration_ms),
               _who(row), row.message or ""] for row in rows]
     widths = [max(len(cells[i]) for cells in lines + [list(COLUMNS)])
