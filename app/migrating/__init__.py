@@ -10,7 +10,8 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                    multidb.py for `db init --multidb`
     lock.py        one migration at a time
     log/           the migration log: every step with its revision's
-                   checksum, unfinished steps, validation, `db log`
+                   checksum, unfinished steps (and how far an online one
+                   got), validation, `db log`
     status.py      the database's revision against the scripts' heads
     commands.py    db check, db createdb, db validate, db log, db lint,
                    runserver's warning
@@ -18,7 +19,11 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                    (built-in rules per dialect, squawk for PostgreSQL)
     table_locks.py how long upgrade and downgrade wait for a table's lock
     autogenerate/  what `db migrate` writes: enums, NOT NULL columns, renames,
-                   MariaDB's operation order, and who answers its questions
+                   MariaDB's operation order, the online form of each change,
+                   and who answers its questions
+    online/        the online operations (op.create_index_online, op.backfill,
+                   ...) per dialect, and a revision that commits part by
+                   part, resumed where it stopped
     database.py    connecting, errors that name the database, createdb
     errors.py      one line instead of a traceback
     templates/     what `db init` writes
