@@ -238,7 +238,7 @@ def prepare_changing_command(connection, command):
         heads = context.get_context().get_current_heads()
     table.prepare(connection, script, heads, recorder.who)
     if command in ("upgrade", "downgrade"):
-        unfinished.refuse_if_unfinished(connection, script, command)
+        recorder.interrupted = unfinished.refuse_if_unfinished(connection, script, command)
         validation.refuse_if_invalid(connection, script)
         recorder.table_lock_timeout = table_lock_timeout(
             context.get_x_argument(as_dictionary=True))

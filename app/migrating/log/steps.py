@@ -76,6 +76,9 @@ class Recorder:
         self.writes_before_running = connection.dialect.name == "mysql"
         self.running = None  # the step whose code runs now, as a dict
         self.table_lock_timeout = 0  # seconds; set for upgrade and downgrade
+        # The steps that stopped part-way, counted, that this run goes on
+        # from (unfinished.Unfinished); set for upgrade and downgrade.
+        self.interrupted = []
         if self.writes_before_running:
             # A revision that fails on its first statement committed none of
             # its own: its row can say it failed, not that it is unfinished.
@@ -96,7 +99,8 @@ class Recorder:
                         "started_at": self.who.now(), "clock": time.monotonic(), "id": None,
                         "statements": 0}
         connection = op.get_bind()
-        interrupted = self._interrupted(connection, revision, direction)
+        interrupted = next((step for step in self.interrupted
+                            if (step.revision, step.direction) == (revision, direction)), None)
         steps_done = resume_key = None
         if interrupted is not None:
             steps_done, resume_key = interrupted.steps_done, interrupted.resume_key
@@ -110,15 +114,6 @@ class Recorder:
             self.running["id"] = result.inserted_primary_key[0]
         resume.start(self, op.get_context(), steps_done or 0, resume_key)
         self.running["statements"] = 0
-
-    def _interrupted(self, connection, revision, direction):
-        """The unfinished, counted row of an earlier run of this step with
-        the same checksum (unfinished.py refused the run otherwise), or None."""
-        return connection.execute(
-            sa.select(table.c.id, table.c.steps_done, table.c.resume_key)
-            .where(table.c.revision == revision).where(table.c.direction == direction)
-            .where(table.c.finished_at.is_(None)).where(table.c.steps_done.isnot(None))
-            .order_by(table.c.id.desc())).first()
 
     def checkpoint(self, done):
         """`done` operations of the running step are done: record it, in the

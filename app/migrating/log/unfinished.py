@@ -31,9 +31,11 @@ COMMANDS = {"upgrade": '"python manage.py db upgrade"',
             "downgrade": 'the same "python manage.py db downgrade"'}
 
 
-class Unfinished(namedtuple("Unfinished", "revision direction steps_done checksum")):
-    """A step that started and did not finish; steps_done is None unless
-    the revision counted its operations as it committed them."""
+class Unfinished(namedtuple("Unfinished",
+                            "id revision direction steps_done resume_key checksum")):
+    """A step that started and did not finish (its log row); steps_done is
+    None unless the revision counted its operations as it committed them,
+    resume_key the key its backfill had reached."""
 
     @property
     def resumable(self):
@@ -48,18 +50,22 @@ def unfinished(connection):
     if not exists(connection):
         return []
     present = {column.name for column in present_columns(connection)}
-    steps_done = table.c.steps_done if "steps_done" in present else sa.null()
+    added = [table.c[name] if name in present else sa.null()
+             for name in ("steps_done", "resume_key")]
     with committed(connection):
         rows = connection.execute(
-            sa.select(table.c.revision, table.c.direction, steps_done, table.c.checksum)
+            sa.select(table.c.id, table.c.revision, table.c.direction, added[0], added[1],
+                      table.c.checksum)
             .where(table.c.finished_at.is_(None)).order_by(table.c.id))
         return [Unfinished(*row) for row in rows]
 
 
 def refuse_if_unfinished(connection, script, command):
     """Raise CommandError, with the way out, if a step did not finish and
-    `command` (upgrade or downgrade) does not go on from it."""
-    for step in unfinished(connection):
+    `command` (upgrade or downgrade) does not go on from it; return the
+    unfinished steps it goes on from."""
+    steps = unfinished(connection)
+    for step in steps:
         name = describe_revision(script, step.revision)
         if not step.resumable:
             raise CommandError(
@@ -78,6 +84,7 @@ def refuse_if_unfinished(connection, script, command):
                 "since, so the operations it did no longer say where to go on from: {}".format(
                     name, step.direction,
                     recovery_steps(script, step.revision, step.direction)))
+    return steps
 
 
 def current_checksum(script, revision):
