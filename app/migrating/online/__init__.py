@@ -23,7 +23,7 @@ import logging
 
 from alembic.operations import Operations
 
-from . import mysql, postgresql, sqlite
+from . import mysql, postgresql, resume, sqlite
 from .backfill import BackfillOp
 from .operations import (ONLINE_OPERATIONS, CreateCheckOnlineOp, CreateForeignKeyOnlineOp,
                          CreateIndexOnlineOp, CreateUniqueOnlineOp, DropIndexOnlineOp,
@@ -54,9 +54,7 @@ def _per_dialect(name):
     def run(operations, operation):
         context = operations.migration_context
         dialect = DIALECTS.get(context.dialect.name, sqlite)  # another: the plain ones
-        if dialect is not sqlite and context._in_external_transaction:
-            # A transaction the revision does not own (a multidb run commits
-            # all its databases together): no autocommit block can run in it.
+        if dialect is not sqlite and not resume.commits_part_by_part(context):
             logger.warning("%s runs as the plain operation: the revision runs inside a "
                            "transaction it does not own", name)
             dialect = sqlite

@@ -20,8 +20,8 @@ terminal, a line every tenth otherwise.
 
 On SQLite the batches run inside the revision's transaction (one writer at
 a time; nothing to let through), with no pause; so they do in a multidb
-repository, whose databases migrate in transactions committed together. In a --sql script the
-backfill is one UPDATE.
+repository, whose databases migrate in transactions committed together. In
+a --sql script the backfill is one UPDATE.
 """
 import time
 
@@ -101,9 +101,7 @@ def backfill(operations, operation):
     if context.as_sql:
         operations.impl.execute(operation.statement())
         return
-    # SQLite, or a transaction the revision does not own (a multidb run):
-    # the batches run inside it.
-    if context.dialect.name == "sqlite" or context._in_external_transaction:
+    if not resume.commits_part_by_part(context):  # the batches run in its transaction
         Batches(operations, operation, own_transactions=False).run()
         return
     with context.autocommit_block():

@@ -23,9 +23,9 @@ To make a plain `db upgrade` finish it, the migration log counts them:
   constraint added NOT VALID is validated), and a backfill starts at the
   key it had reached.
 
-Only PostgreSQL and MariaDB/MySQL commit part of a revision this way:
-SQLite has no autocommit block here, and runs each revision whole in one
-transaction.
+Only PostgreSQL and MariaDB/MySQL commit part of a revision this way, and
+only in a transaction the revision owns: SQLite runs each revision whole in
+one transaction, and a multidb run commits all its databases together.
 """
 from contextlib import contextmanager
 
@@ -35,6 +35,14 @@ from alembic.operations.ops import CreateTableOp
 # The step of the revision running now, or None.
 ACTIVE = {"step": None}
 RESUMING_DIALECTS = ("postgresql", "mysql")
+
+
+def commits_part_by_part(migration_context):
+    """Whether a revision may commit part of itself here (an online
+    operation's autocommit block): on PostgreSQL and MariaDB/MySQL, in a
+    transaction of its own, not one a multidb run holds for all databases."""
+    return migration_context.dialect.name in RESUMING_DIALECTS \
+        and not migration_context._in_external_transaction
 
 
 def current():
@@ -96,7 +104,7 @@ def start(log, migration_context, steps_done=0, resume_key=None):
     with `steps_done`, skip that many (a resumed run). Return the
     RunningStep, or None where revisions do not commit part by part."""
     ACTIVE["step"] = None
-    if migration_context.dialect.name not in RESUMING_DIALECTS:
+    if not commits_part_by_part(migration_context):
         return None
     step = RunningStep(log, migration_context, steps_done, resume_key)
     _install(op._proxy, migration_context)
