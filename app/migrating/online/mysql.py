@@ -28,6 +28,8 @@ from .failures import StepRefused, RERUN, refusal, refused_by_rows
 from .statements import compiled, execute, qualified, quote
 
 ONLINE = "ALGORITHM=INPLACE, LOCK=NONE"
+# The same, as CREATE INDEX takes it (no comma).
+ONLINE_INDEX = "ALGORITHM=INPLACE LOCK=NONE"
 # How many orphan values the failure names.
 SHOWN_ORPHANS = 5
 
@@ -52,7 +54,7 @@ def create_index(operations, operation):
         statement = compiled(operations, sa.schema.CreateIndex(
             index.to_index(operations.migration_context)))
         _execute_refusing_duplicates(
-            operations, statement + " " + ONLINE.replace(",", ""), operation.unique,
+            operations, statement + " " + ONLINE_INDEX, operation.unique,
             operation.table_name, operation.columns)
 
 

@@ -129,8 +129,7 @@ def set_not_null(operations, operation):
     table, column, schema = operation.table_name, operation.column_name, operation.schema
     # conv(): the name as it is, whatever the metadata's naming convention.
     check = conv(not_null_check_name(table, column))
-    context = operations.get_context()
-    with context.autocommit_block():
+    with operations.get_context().autocommit_block():
         if not _is_not_null(operations, table, column, schema):
             version = _server_major_version(operations)
             if version is not None and version < SET_NOT_NULL_USES_CHECK:
@@ -256,17 +255,19 @@ def _duplicates(table, columns, name, error):
 
 
 def _index_state(operations, name, schema):
-    if operations.migration_context.as_sql:
-        return MISSING
-    valid = operations.get_bind().execute(INDEX_STATE, {"name": name, "schema": schema}).scalar()
-    return MISSING if valid is None else (VALID if valid else INVALID)
+    return _state(operations, INDEX_STATE, {"name": name, "schema": schema})
 
 
 def _constraint_state(operations, name, table, schema):
+    return _state(operations, CONSTRAINT_STATE, {"name": name, "table": table, "schema": schema})
+
+
+def _state(operations, query, parameters):
+    """MISSING, VALID or INVALID, as `query` (a flag of validity, or no row)
+    says; MISSING in a --sql script, which cannot read the catalog."""
     if operations.migration_context.as_sql:
         return MISSING
-    valid = operations.get_bind().execute(
-        CONSTRAINT_STATE, {"name": name, "table": table, "schema": schema}).scalar()
+    valid = operations.get_bind().execute(query, parameters).scalar()
     return MISSING if valid is None else (VALID if valid else INVALID)
 
 
