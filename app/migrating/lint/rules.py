@@ -225,7 +225,7 @@ def set_not_null(table, column, dialect, filled):
                    table, column, "" if filled else
                    "; with no backfill before it, it fails on any row that holds NULL"),
                ("" if filled else "fill the NULLs first (db migrate asks for the value and "
-                                  "writes the UPDATE); then ")
+                                  "writes op.backfill); then ")
                + postgresql.not_null_safer(column, postgresql.major_version(dialect)))
     elif not filled and dialect.name == "mysql":
         yield ("set-not-null", WARNING,
@@ -234,7 +234,7 @@ def set_not_null(table, column, dialect, filled):
                "NULL".format(table, column, mysql.ONLINE),
                "check first that no row holds NULL (SELECT 1 FROM {} WHERE {} IS NULL LIMIT "
                "1), or fill them in the same revision (db migrate asks for the value and "
-               "writes the UPDATE)".format(table, column))
+               "writes op.backfill)".format(table, column))
     elif not filled:
         yield ("set-not-null", ERROR,
                "makes {}.{} NOT NULL with no backfill before it: the upgrade fails on any "
