@@ -11,7 +11,9 @@ health = Blueprint("health", __name__)
 
 @health.route("/healthz")
 def healthz():
-    """200 when the database is at head; 503 when it is behind or unreachable."""
+    """200 when the database is at head, or only revisions that run after the
+    deploy are pending (the deployed release needs none of them); 503 when
+    it is behind or unreachable."""
     try:
         status = migration_status()
     except SQLAlchemyError as exc:
@@ -20,12 +22,14 @@ def healthz():
     except (CommandError, RevisionError) as exc:
         return jsonify(status="error", error=str(exc)), 503
     body = {
-        "status": "ok" if status.is_current else "behind",
+        "status": "ok" if status.is_ready else "behind",
         "current": list(status.current),
         "heads": list(status.heads),
         "pending": status.pending,
     }
-    if status.is_current:
+    if status.after_deploy:
+        body["pending_after_deploy"] = status.after_deploy
+    if status.is_ready:
         return jsonify(body), 200
     body["fix"] = UPGRADE_COMMAND
     return jsonify(body), 503

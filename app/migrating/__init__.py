@@ -13,6 +13,8 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                    checksum, unfinished steps (and how far an online one
                    got), validation, `db log`
     status.py      the database's revision against the scripts' heads
+    phases.py      the two phases of a release: what runs before the deploy,
+                   what after it (the post_deploy branch), -x phase=...
     commands.py    db check, db createdb, db validate, db log, db lint,
                    runserver's warning
     lint/          db lint: what pending revisions would do in production

@@ -18,7 +18,8 @@ from flask_script import Command, Option, Server
 
 from .database import DatabaseUnavailable, create_database, describe
 from .log import report, steps, table, validation
-from .status import UPGRADE_COMMAND, migration_status
+from .phases import is_post_deploy
+from .status import UPGRADE_COMMAND, migration_status, pending_revisions
 from .table_locks import table_lock_timeout
 
 CHECK_HELP = "Exit 1 and list the differences when the models need a new migration."
@@ -131,12 +132,15 @@ def validate_applied_revisions(directory=None, accept=None):
 
 def show_log(directory=None, as_json=False):
     """`db log`: print each database's log, newest first; exit code 0."""
-    logs = []
+    logs, after_deploy = [], set()
 
     def print_log(heads, migration_context):  # env.py knows this name
         connection = migration_context.connection
         rows = table.read(connection) if table.exists(connection) else None
         logs.append((migration_context.opts.get("database_name"), rows))
+        after_deploy.update(revision.revision for revision
+                            in migration_context.opts["script"].walk_revisions()
+                            if is_post_deploy(revision))
         return []
 
     try:
@@ -145,7 +149,7 @@ def show_log(directory=None, as_json=False):
         print("error: " + str(error), file=sys.stderr)
         return 1
     if as_json:
-        print(report.as_json([report.as_dict(row, database)
+        print(report.as_json([report.as_dict(row, database, after_deploy)
                               for database, rows in logs for row in reversed(rows or [])]))
         return 0
     for database, rows in logs:
@@ -154,7 +158,7 @@ def show_log(directory=None, as_json=False):
         if rows is None:
             print(NO_LOG)
         else:
-            print("\n".join(report.as_table(list(reversed(rows)))))
+            print("\n".join(report.as_table(list(reversed(rows)), after_deploy)))
     return 0
 
 
@@ -208,7 +212,7 @@ def revisions_to_lint(script, heads, revisions, every):
     elif revisions:
         return [script.get_revision(revisions)]
     else:
-        upper, lower = "heads", heads or "base"
+        return list(reversed(pending_revisions(script, heads)))
     return list(reversed(list(script.iterate_revisions(upper, lower))))
 
 

@@ -42,11 +42,13 @@ from flask import current_app, has_app_context
 from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
+from . import phases
 from .database import commit_pending, committed, connect
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
 from .online.failures import StepRefused
+from .status import status_of
 from .table_locks import (is_lock_timeout, limit_lock_waits, session_settings,
                           table_lock_timeout, timed_out)
 
@@ -149,12 +151,34 @@ def configure(dialect_name, databases=1, **options):
                                    else steps.on_version_apply)
     context.configure(**options)
     name = command_name()
+    if name == "upgrade":
+        options["fn"] = upgrade_in_phase()
+        if options["fn"] is not None:
+            context.configure(**options)
     if name == COMPARING_COMMAND or (name in CHANGING_COMMANDS and dialect_name == "postgresql"):
         from . import autogenerate
 
         autogenerate.prepare(dialect_name)
         context.configure(process_revision_directives=autogenerate.revision_writer(databases),
                           **options)
+
+
+def upgrade_in_phase():
+    """The work of an upgrade whose target the release's phases read
+    otherwise than Alembic (phases.py), or None. Alembic's upgrade command
+    resolves its target inside the work it hands over, so the work is made
+    anew, as that command makes it."""
+    migration_context = context.get_context()
+    script = context.script
+    phase = phases.phase_setting(context.get_x_argument(as_dictionary=True))
+    target = phases.upgrade_target(script, migration_context.opts["destination_rev"], phase)
+    if target is None:
+        return None
+
+    def upgrade(rev, migration_context):
+        return script._upgrade_revs(target[0] if len(target) == 1 else target, rev)
+
+    return upgrade
 
 
 def run_offline():
@@ -215,6 +239,7 @@ def run_on(connection):
             context.run_migrations()
         if command_name() == CURRENT_COMMAND:
             warn_if_unfinished(connection)
+            say_what_waits_for_the_deploy()
         return
     with migration_lock(connection, lock_timeout(context.get_x_argument(as_dictionary=True))):
         recorder = prepare_changing_command(connection, command)
@@ -274,6 +299,15 @@ def explained_failure(recorder, error):
     elif is_lock_timeout(error):
         why = timed_out(recorder.table_lock_timeout, error)
     return unfinished.failure(recorder.script, failed, error, why)
+
+
+def say_what_waits_for_the_deploy():
+    """`db current`: name the post-deploy revisions still to run, when they
+    are all that is pending."""
+    status = status_of(context.script, context.get_context().get_current_heads())
+    if status.pending and status.is_ready:
+        print("note: {}: {}".format(status.warning(), ", ".join(status.after_deploy)),
+              file=sys.stderr)
 
 
 def warn_if_unfinished(connection):

@@ -6,21 +6,32 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import phases
+
 UPGRADE_COMMAND = "python manage.py db upgrade"
 
 
-class MigrationStatus(namedtuple("MigrationStatus", "current heads pending")):
+class MigrationStatus(namedtuple("MigrationStatus", "current heads pending after_deploy")):
     """current: revisions the database is at; heads: the newest scripts;
-    pending: revisions not yet applied, newest first."""
+    pending: revisions not yet applied, newest first; after_deploy: those of
+    them that run after the deploy (phases.py)."""
 
     @property
     def is_current(self):
         return not self.pending
 
+    @property
+    def is_ready(self):
+        """Whether the app may serve: nothing is pending but what runs after
+        the deploy (which the deployed release does not need)."""
+        return len(self.after_deploy) == len(self.pending)
+
     def warning(self):
         """The line to print when the database is behind, or None."""
         if self.is_current:
             return None
+        if self.is_ready:
+            return phases.pending_after_deploy_line(len(self.pending), UPGRADE_COMMAND)
         return '{} unapplied migration(s): run "{}"'.format(
             len(self.pending), UPGRADE_COMMAND
         )
@@ -35,12 +46,25 @@ def migration_status(directory=None):
     """
     config = current_app.extensions["migrate"].migrate.get_config(directory)
     script = ScriptDirectory.from_config(config)
-    current = current_revisions()
-    pending = [
-        revision.revision
-        for revision in script.iterate_revisions("heads", current or "base")
-    ]
-    return MigrationStatus(current, script.get_heads(), pending)
+    return status_of(script, current_revisions())
+
+
+def status_of(script, current):
+    """The MigrationStatus of a database at the revisions `current`."""
+    pending = [revision.revision for revision in pending_revisions(script, current)]
+    return MigrationStatus(current, script.get_heads(), pending,
+                           phases.pending_after_deploy(script, pending))
+
+
+def pending_revisions(script, current):
+    """The Scripts a database at the revisions `current` has not applied,
+    newest first. (Alembic walks from the heads down to `current` only when
+    `current` lies below every head, which the post_deploy branch of
+    phases.py, on a base of its own, does not.)"""
+    applied = {revision.revision for revision in script.iterate_revisions(current, "base")} \
+        if current else set()
+    return [revision for revision in script.iterate_revisions("heads", "base")
+            if revision.revision not in applied]
 
 
 def current_revisions():

@@ -14,6 +14,9 @@ on the database it was made against and loses no data.
     online.py            the online form of each change on PostgreSQL and
                          MariaDB/MySQL (indexes, unique, foreign keys, NOT
                          NULL), which online/ runs
+    post_deploy.py       what runs after the deploy (drops, the contract
+                         half of a change), written as a second revision on
+                         the post_deploy branch (../phases.py)
     renames.py           a column (or table) dropped and one like it added:
                          renamed?
     order.py             the order MariaDB/MySQL accepts: foreign keys
@@ -29,7 +32,7 @@ import logging
 
 from alembic import context
 
-from . import mysql, not_null, online, order, postgresql, renames, sqlite
+from . import mysql, not_null, online, order, post_deploy, postgresql, renames, sqlite
 from .questioner import questioner_for_this_run
 
 logger = logging.getLogger("alembic.env")
@@ -61,8 +64,8 @@ def revision_writer(databases=1):
         questioner = questioner_for_this_run()
         # A multidb repository runs its databases in transactions committed
         # together, which an online operation's autocommit block would break.
-        writes_online = online.enabled(dialect) \
-            and context.config.get_main_option("multidb") != "true"
+        multidb = context.config.get_main_option("multidb") == "true"
+        writes_online = online.enabled(dialect) and not multidb
         renames.ask_about_table_renames(upgrade_ops, downgrade_ops, questioner,
                                         migration_context)
         renames.ask_about_renames(upgrade_ops, downgrade_ops, questioner, migration_context)
@@ -82,5 +85,7 @@ def revision_writer(databases=1):
         if len(operations) >= databases and all(ops.is_empty() for ops in operations):
             directives[:] = []
             logger.info("No changes in schema detected.")
+        elif not multidb and post_deploy.enabled():
+            post_deploy.write_in_phases(directives, context.script)
 
     return write

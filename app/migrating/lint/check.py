@@ -2,11 +2,16 @@
 database's dialect: the built-in rules', and squawk's on PostgreSQL where
 the built-in verdict on the same statement does not overrule them."""
 from ..online import NAMES
+from ..phases import is_post_deploy
 from ..table_locks import DEFAULT_SECONDS, session_settings
 from . import postgresql, rules, squawk
 from .findings import ERROR, WARNING, Overruled
 from .rehearsal import rehearse
 from .suppressions import Suppressions
+
+
+AFTER_DEPLOY = ("the revision runs after the deploy (branch post_deploy), when no code of the "
+                "old release still uses what it drops")
 
 
 class Database:
@@ -84,16 +89,22 @@ def overrule(found, rehearsals, dialect):
     TYPE), and any at a line that is an online operation (squawk reads one
     of its steps, such as the DROP CONSTRAINT of the CHECK that
     op.set_not_null_online adds and drops itself; the built-in rules judge
-    the operation whole)."""
+    the operation whole), and the drops of a revision that runs after the
+    deploy."""
     catalog_only = {(rehearsal.revision, line): why for rehearsal in rehearsals
                     for line, why in postgresql.catalog_only_lines(rehearsal, dialect).items()}
     online = {(rehearsal.revision, line): why for rehearsal in rehearsals
               for line, why in online_lines(rehearsal).items()}
     type_rules = rules.SQUAWK_NAMES["change-column-type"]
+    after_deploy = {rehearsal.revision for rehearsal in rehearsals
+                    if is_post_deploy(rehearsal.script)}
+    drop_rules = rules.SQUAWK_NAMES["drop-table"] + rules.SQUAWK_NAMES["drop-column"]
     kept = []
     for finding in found:
         where = (finding.revision, finding.line)
-        if finding.rule in type_rules and where in catalog_only:
+        if finding.rule in drop_rules and finding.revision in after_deploy:
+            kept.append(Overruled(finding, AFTER_DEPLOY))
+        elif finding.rule in type_rules and where in catalog_only:
             kept.append(Overruled(finding, catalog_only[where]))
         elif where in online:
             kept.append(Overruled(finding, online[where]))

@@ -12,6 +12,10 @@ silences both.
 table it creates is empty and unread while it runs, but one an earlier
 revision created has rows in every database that ran that one long ago (as
 strong_migrations and squawk judge each migration on its own).
+
+A revision of the post_deploy branch (phases.py) runs after the deploy,
+when the old release is gone: dropping a table or a column there breaks no
+running code, and is no finding.
 """
 import ast
 import re
@@ -20,6 +24,7 @@ import sqlalchemy as sa
 from alembic.operations import ops
 
 from ..online import ONLINE_OPERATIONS, BackfillOp, CreateCheckOnlineOp, SetNotNullOnlineOp
+from ..phases import is_post_deploy
 from . import mysql, postgresql
 from .column_types import enum_values, is_longer_string, is_narrowed, type_name
 from .findings import ERROR, WARNING, Finding
@@ -48,10 +53,12 @@ BUILT_IN_NAME = {squawk_name: rule for rule, names in SQUAWK_NAMES.items()
 
 # The safer way of the rules whose squawk counterpart gives none.
 SAFER = {
-    "drop-table": "stop using the table in one release, drop it in a later one, and "
-                  "suppress this with the reason",
-    "drop-column": "stop using the column in one release (remove it from the model), drop "
-                   "it in a later one, and suppress this with the reason",
+    "drop-table": "drop it after the deploy, in a revision of the post_deploy branch "
+                  "(db migrate writes drops there), or stop using the table in one release "
+                  "and drop it in a later one",
+    "drop-column": "drop it after the deploy, in a revision of the post_deploy branch "
+                   "(db migrate writes drops there), or stop using the column in one release "
+                   "and drop it in a later one",
     "rename-table": "create the new table, write to both, copy the rows, move reads, then "
                     "drop the old one in a later release",
     "rename-column": "add the new column, write both, backfill, move reads, then drop the "
@@ -73,12 +80,14 @@ SET_COLUMN = re.compile(r"[`\"]?(\w+)[`\"]?\s*=")
 
 class History:
     """What the revisions checked so far did: the columns they filled (a
-    backfill before a NOT NULL, in the same revision or an earlier one), and
-    the tables the revision being checked creates."""
+    backfill before a NOT NULL, in the same revision or an earlier one), the
+    tables the revision being checked creates, and whether it runs after
+    the deploy (phases.py), when no code of the old release still runs."""
 
     def __init__(self):
         self.created_tables = set()
         self.filled_columns = set()
+        self.after_deploy = False
 
     def is_existing(self, table):
         return table not in self.created_tables
@@ -88,6 +97,7 @@ def check(rehearsal, dialect, history, skip=()):
     """The built-in findings of one revision's rehearsal on `dialect` (a
     SQLAlchemy Dialect), leaving out the rules in `skip`."""
     history.created_tables = set()
+    history.after_deploy = is_post_deploy(rehearsal.script)
     findings = []
     for step in rehearsal.steps:
         # squawk's finding on an online operation's line is overruled
@@ -115,6 +125,8 @@ def check_step(operation, dialect, history):
         history.created_tables.add(operation.table_name)
         return
     if isinstance(operation, ops.DropTableOp):
+        if history.after_deploy:
+            return
         yield ("drop-table", ERROR,
                "drops table {} and its data; code still running during the deploy fails "
                "on it".format(operation.table_name),
@@ -135,6 +147,8 @@ def check_step(operation, dialect, history):
     elif isinstance(operation, ONLINE_OPERATIONS):
         yield from online_operation(operation, dialect, history)
     elif isinstance(operation, ops.DropColumnOp):
+        if history.after_deploy:
+            return
         yield ("drop-column", ERROR,
                "drops column {}.{} and its data; code still running during the deploy "
                "selects it and fails".format(table, operation.column_name),

@@ -26,9 +26,10 @@ def steps_done(row):
     return getattr(row, "steps_done", None)
 
 
-def as_dict(row, database=None):
-    """One row for --json: times in ISO 8601 (UTC), status spelled out."""
-    entry = {"revision": row.revision, "message": row.message, "direction": row.direction,
+def as_dict(row, database=None, after_deploy=()):
+    """One row for --json: times in ISO 8601 (UTC), status spelled out;
+    `after_deploy`: the revisions of the post-deploy phase (phases.py)."""
+    entry = {"after_deploy": row.revision in after_deploy, "revision": row.revision, "message": row.message, "direction": row.direction,
              "status": status(row), "checksum": row.checksum,
              "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at),
              "duration_ms": row.duration_ms, "database_user": row.database_user,
@@ -43,11 +44,12 @@ def as_json(entries):
     return json.dumps(entries, indent=2)
 
 
-def as_table(rows):
-    """Lines of a table of `rows` (newest first), with a line per error."""
+def as_table(rows, after_deploy=()):
+    """Lines of a table of `rows` (newest first), with a line per error; the
+    message of a revision of `after_deploy` (the post-deploy phase) says so."""
     lines = [[row.revision, row.direction, shown_status(row),
               row.started_at.strftime("%Y-%m-%d %H:%M:%S"), _duration(row.duration_ms),
-              _who(row), row.message or ""] for row in rows]
+              _who(row), _message(row, after_deploy)] for row in rows]
     widths = [max(len(cells[i]) for cells in lines + [list(COLUMNS)])
               for i in range(len(COLUMNS) - 1)]
     out = ["  ".join(cell.ljust(width) for cell, width in zip(COLUMNS, widths))
@@ -58,6 +60,11 @@ def as_table(rows):
         if row.error:
             out.append("    error: " + row.error)
     return out
+
+
+def _message(row, after_deploy):
+    message = row.message or ""
+    return "[post-deploy] " + message if row.revision in after_deploy else message
 
 
 def _who(row):

@@ -1,0 +1,156 @@
+"""What `db migrate` puts after the deploy (phases.py): the operations that
+remove what the release still running during the deploy reads or writes.
+
+    a table dropped                      (and the indexes dropped with it)
+    a column dropped
+    a new NOT NULL column's default      (the old release inserts rows
+    dropped                              without the column: the one-off
+                                         default fills it until it is gone)
+    the contract half of a change        (op.contract_column: expand_contract.py)
+
+They go into a second revision, on the post_deploy branch: the branch's
+first revision starts it (at its own base), later ones follow its head, and
+each depends on the main-line revision written with it (or on the main
+line's head, when everything in the change runs after the deploy). Their
+downgrades go with them: what brings a dropped table or column back is in
+the post-deploy revision's downgrade, the rest in the first revision's.
+
+A project that deploys in one step loses nothing: `db upgrade` runs both.
+Set MIGRATE_PHASES=0 in the environment (or MIGRATE_PHASES = False in the
+app's config) to write one revision, as before. A multidb repository
+always gets one.
+"""
+import logging
+import os
+
+from alembic.operations import ops
+from alembic.util import rev_id
+from flask import current_app
+
+from ..online.operations import CreateIndexOnlineOp, DropIndexOnlineOp
+from ..phases import POST_DEPLOY, main_line_heads, post_deploy_heads
+
+SETTING = "MIGRATE_PHASES"
+OFF = ("0", "false", "no", "off")
+MESSAGE_PREFIX = "after the deploy: "
+DROPPED_INDEXES = (ops.DropIndexOp, DropIndexOnlineOp)
+CREATED_AGAIN = (ops.CreateTableOp, ops.CreateIndexOp, CreateIndexOnlineOp)
+
+logger = logging.getLogger("alembic.env")
+
+
+def enabled():
+    """Whether db migrate splits a change into its two phases in this run."""
+    value = os.environ.get(SETTING)
+    if value is None:
+        value = current_app.config.get(SETTING, True)
+    return str(value).strip().lower() not in OFF
+
+
+class Removed:
+    """What the upgrade removes after the deploy: the tables it drops, the
+    (table, column) pairs it drops, and those whose one-off default it drops
+    (columns it adds)."""
+
+    def __init__(self, upgrade_ops):
+        self.tables = {(o.schema, o.table_name) for o in upgrade_ops.ops
+                       if isinstance(o, ops.DropTableOp)}
+        self.columns = set()
+        self.added_columns = set()
+        for group in groups(upgrade_ops):
+            for operation in group.ops:
+                key = (group.schema, group.table_name, getattr(operation, "column_name", None))
+                if isinstance(operation, ops.DropColumnOp):
+                    self.columns.add(key)
+                elif isinstance(operation, ops.AddColumnOp):
+                    self.added_columns.add((group.schema, group.table_name,
+                                            operation.column.name))
+
+    def after_deploy(self, operation, schema, table):
+        """Whether the upgrade's `operation` on `table` runs after the deploy."""
+        if isinstance(operation, ops.DropTableOp):
+            return True
+        if isinstance(operation, DROPPED_INDEXES):
+            return (schema, table) in self.tables
+        if isinstance(operation, ops.DropColumnOp):
+            return True
+        return isinstance(operation, ops.AlterColumnOp) \
+            and operation.modify_server_default is None \
+            and (schema, table, operation.column_name) in self.added_columns
+
+    def brings_back(self, operation, schema, table):
+        """Whether the downgrade's `operation` on `table` undoes what runs
+        after the deploy."""
+        if isinstance(operation, CREATED_AGAIN):
+            return (schema, table) in self.tables
+        if isinstance(operation, ops.AddColumnOp):
+            return (schema, table, operation.column.name) in self.columns
+        return False
+
+
+def groups(container):
+    return [o for o in container.ops if isinstance(o, ops.ModifyTableOps)]
+
+
+def take(container, belongs):
+    """Take the operations for which `belongs(operation, schema, table)` out
+    of `container` (and out of its tables' groups, which keep their order)
+    and return them, in order."""
+    taken, kept = [], []
+    for operation in container.ops:
+        if isinstance(operation, ops.ModifyTableOps):
+            inside = [o for o in operation.ops
+                      if belongs(o, operation.schema, operation.table_name)]
+            rest = [o for o in operation.ops if not any(o is t for t in inside)]
+            if inside:
+                taken.append(ops.ModifyTableOps(operation.table_name, inside,
+                                                schema=operation.schema))
+            if rest:
+                kept.append(ops.ModifyTableOps(operation.table_name, rest,
+                                               schema=operation.schema))
+        elif belongs(operation, getattr(operation, "schema", None), table_of(operation)):
+            taken.append(operation)
+        else:
+            kept.append(operation)
+    container.ops[:] = kept
+    return taken
+
+
+def table_of(operation):
+    return getattr(operation, "table_name", None) or getattr(operation, "source_table", None)
+
+
+def write_in_phases(directives, script_directory):
+    """Split the one revision of `directives` into the revision that runs
+    before the deploy and the one that runs after it (either may be all
+    there is), in place."""
+    first = directives[0]
+    upgrade_ops, downgrade_ops = first.upgrade_ops, first.downgrade_ops
+    removed = Removed(upgrade_ops)
+    after_upgrade = take(upgrade_ops, removed.after_deploy)
+    if not after_upgrade:
+        if post_deploy_heads(script_directory):
+            first.head = main_line_head(script_directory)
+        return
+    after_downgrade = take(downgrade_ops, removed.brings_back)
+    main_head = main_line_head(script_directory)
+    second = ops.MigrationScript(
+        rev_id(), ops.UpgradeOps(after_upgrade), ops.DowngradeOps(after_downgrade),
+        message=MESSAGE_PREFIX + (first.message or "the rest of the change"),
+        imports=set(first.imports), version_path=first.version_path,
+        head=(post_deploy_heads(script_directory) or ("base",))[0],
+        branch_label=None if post_deploy_heads(script_directory) else POST_DEPLOY,
+        depends_on=first.rev_id if not upgrade_ops.is_empty() else main_head)
+    if upgrade_ops.is_empty():
+        directives[:] = [second]
+    else:
+        first.head = main_head
+        directives[:] = [first, second]
+    logger.info("Writing the change in two phases: %s runs after the deploy "
+                "(-x phase=post-deploy); `db upgrade` runs both", second.rev_id)
+
+
+def main_line_head(script_directory):
+    """The main line's head, as revision() takes it."""
+    heads = main_line_heads(script_directory)
+    return heads[0] if len(heads) == 1 else "head"
