@@ -17,13 +17,20 @@ Each step first asks information_schema whether its work is done, so an
 interrupted run is finished by running it again. Each runs in an
 autocommit block: MariaDB commits each DDL statement anyway, and the block
 marks where the revision's committed part ends (resume.py).
+
+Every other ALTER TABLE of an online upgrade or downgrade (op.alter_column,
+a batch block, op.execute) goes through alembic's MySQL implementation,
+which this module replaces with one that tries it in place first, and
+copies the table online when it must be copied (table_copy.py).
 """
 import sqlalchemy as sa
+from alembic.ddl.mysql import MySQLImpl
 from alembic.operations import ops
 from alembic.operations.schemaobj import SchemaObjects
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import AddConstraint
 
+from . import resume, table_copy
 from .failures import StepRefused, RERUN, refusal, refused_by_rows
 from .statements import compiled, execute, qualified, quote
 
@@ -177,3 +184,29 @@ def _constraint_exists(operations, name, table, schema, kind):
     return operations.get_bind().execute(
         CONSTRAINT_EXISTS,
         {"name": name, "table": table, "schema": schema, "kind": kind}).first() is not None
+
+
+class InPlaceFirstImpl(MySQLImpl):
+    """Alembic's MariaDB/MySQL implementation (registered in its place, as
+    alembic picks one by __dialect__), with each ALTER TABLE that a
+    revision runs during an online upgrade or downgrade handed to
+    table_copy.alter. --sql scripts, and revisions that run inside a
+    transaction they do not own, get the statements as written."""
+
+    __dialect__ = "mysql"
+
+    def _exec(self, construct, execution_options=None, *args, **kwargs):
+        step = resume.current()
+        statement = None
+        if step is not None and step.context.impl is self and not self.as_sql \
+                and not any(args) and not any(kwargs.values()):
+            sql = table_copy.sql_of(construct, self.dialect)
+            statement = sql and table_copy.AlterTable.parse(sql)
+        if not statement:
+            return super()._exec(construct, execution_options, *args, **kwargs)
+        return table_copy.alter(self, step.context, statement)
+
+    def execute_as_is(self, construct, params=None):
+        """Run `construct` (with `params`) as alembic would, not through
+        table_copy."""
+        return super()._exec(construct, None, None, params or {})
