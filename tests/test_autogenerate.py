@@ -41,6 +41,18 @@ def written(project, result):
     return (project.root / "migrations" / "versions" / name).read_text()
 
 
+def phase_files(project, slug):
+    """The texts of the revisions db migrate wrote for `slug`: the one that
+    runs before the deploy, and the one that runs after it (None when it
+    wrote none)."""
+    names = [n for n in project.revision_files() if slug in n]
+    after = [n for n in names if "after_the_deploy" in n]
+    [before] = [n for n in names if n not in after]
+    folder = project.root / "migrations" / "versions"
+    return folder.joinpath(before).read_text(), \
+        folder.joinpath(after[0]).read_text() if after else None
+
+
 def assert_clean(project):
     assert "No changes: the models match the migrations." in assert_ok(
         project.manage("db", "check")).stdout
@@ -200,14 +212,15 @@ def test_a_not_null_column_gets_a_one_off_value_at_a_terminal(users, backend):
     assert "users.nickname is NOT NULL and has no server_default" in screen
     assert "n/a is not a Python literal" in screen
     assert "Traceback" not in screen
-    [name] = [n for n in users.revision_files() if "nickname_and_joined_at" in n]
-    script = (users.root / "migrations" / "versions" / name).read_text()
+    script, after_deploy = phase_files(users, "nickname_and_joined_at")
     if backend == "sqlite":
-        assert "op.execute(" in script
+        assert "op.execute(" in script and after_deploy is None
     else:  # the value as the column's default, dropped after: no row is rewritten
         assert "server_default=sa.text(\"'n/a'\")" in script
         assert "server_default=sa.text('CURRENT_TIMESTAMP')" in script
-        assert script.count("server_default=None") == 2 and "op.execute(" not in script
+        assert "server_default=None" not in script and "op.execute(" not in script
+        # dropped after the deploy: the old release inserts rows without them
+        assert after_deploy.count("server_default=None") == 2
 
     round_trip(users, at_old_revision=lambda: None)
     rows = execute(users, "SELECT name, nickname, joined_at FROM users ORDER BY id")
@@ -249,14 +262,14 @@ def test_a_rename_declined_is_a_drop_and_an_add_with_a_warning(users):
     assert code == 0, screen
     assert "users.name is dropped; the downgrade adds it back NOT NULL" in screen
     assert "warning: users.name is dropped: its data will be lost" in screen
-    [name] = [n for n in users.revision_files() if "full_name" in n]
-    script = (users.root / "migrations" / "versions" / name).read_text()
-    assert "drop_column('name')" in script and "new_column_name" not in script
+    script, after_deploy = phase_files(users, "full_name")
+    assert "drop_column('name')" in after_deploy and "new_column_name" not in script
+    assert "drop_column('name')" not in script
 
     def names_back():
         assert execute(users, "SELECT name FROM users") == [("nobody",), ("nobody",)]
 
-    round_trip(users, at_old_revision=names_back, lint=["drop-column"])
+    round_trip(users, at_old_revision=names_back)
     assert execute(users, "SELECT full_name FROM users") == [("someone",), ("someone",)]
 
 
@@ -315,11 +328,15 @@ def test_without_a_terminal_a_dropped_not_null_column_comes_back_nullable(users)
     assert "warning: users.name is dropped: its data will be lost" in result.stderr
     assert ("warning: users.name is NOT NULL without a server_default: the downgrade "
             "adds it back nullable, without its values") in result.stderr
+    before, after = phase_files(users, "full_name")
+    assert "add_column" in before and "drop_column('name')" not in before
+    assert "drop_column('name')" in after and "add_column" in after  # and back
 
     def names_gone():
         assert execute(users, "SELECT name FROM users") == [(None,), (None,)]
 
-    round_trip(users, at_old_revision=names_gone, lint=["drop-column"])
+    # The drop runs after the deploy, when no running code reads the column.
+    round_trip(users, at_old_revision=names_gone)
     assert execute(users, "SELECT email, full_name FROM users ORDER BY id") == [
         (email, None) for _, email in USERS]
 

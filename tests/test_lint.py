@@ -468,10 +468,22 @@ def test_without_squawk_the_built_in_rules_run_and_say_so(at_head):
 
 def test_db_migrate_prints_the_findings_of_the_revision_it_wrote(at_head):
     at_head.edit_models("    updated_at = db.Column(", "    updated_at_gone = None and db.Column(")
-    result = assert_ok(at_head.manage("db", "migrate", "-m", "drop updated_at"))
+    # One revision for the whole change, as a project that deploys in one step writes it.
+    result = assert_ok(at_head.manage("db", "migrate", "-m", "drop updated_at",
+                                      env={"MIGRATE_PHASES": "0"}))
     assert "db lint: 1 error(s)" in result.stdout
     assert "drop-column" in result.stdout
     assert len(at_head.revision_files()) == len(committed_revisions()) + 1
+
+
+def test_a_drop_written_after_the_deploy_has_no_finding(at_head):
+    at_head.edit_models("    updated_at = db.Column(", "    updated_at_gone = None and db.Column(")
+    result = assert_ok(at_head.manage("db", "migrate", "-m", "drop updated_at"))
+    assert "error drop-column" not in result.stdout and "error ban-drop" not in result.stdout
+    [written] = [n for n in at_head.revision_files() if "after_the_deploy" in n]
+    text = (at_head.root / "migrations" / "versions" / written).read_text()
+    assert "branch_labels = ('post_deploy',)" in text and "drop_column('updated_at')" in text
+    assert_ok(at_head.manage("db", "lint", "--all"))
 
 
 # --- the table lock timeout of db upgrade ----------------------------------------

@@ -151,10 +151,10 @@ def configure(dialect_name, databases=1, **options):
                                    else steps.on_version_apply)
     context.configure(**options)
     name = command_name()
-    if name == "upgrade":
-        options["fn"] = upgrade_in_phase()
-        if options["fn"] is not None:
-            context.configure(**options)
+    work = upgrade_in_phase() if name == "upgrade" else None
+    if work is not None:
+        options["fn"] = work
+        context.configure(**options)
     if name == COMPARING_COMMAND or (name in CHANGING_COMMANDS and dialect_name == "postgresql"):
         from . import autogenerate
 

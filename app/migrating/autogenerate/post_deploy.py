@@ -22,11 +22,13 @@ always gets one.
 """
 import logging
 import os
+import re
 
 from alembic.operations import ops
 from alembic.util import rev_id
 from flask import current_app
 
+from ..online.backfill import BackfillOp
 from ..online.operations import CreateIndexOnlineOp, DropIndexOnlineOp
 from ..phases import POST_DEPLOY, main_line_heads, post_deploy_heads
 
@@ -35,6 +37,8 @@ OFF = ("0", "false", "no", "off")
 MESSAGE_PREFIX = "after the deploy: "
 DROPPED_INDEXES = (ops.DropIndexOp, DropIndexOnlineOp)
 CREATED_AGAIN = (ops.CreateTableOp, ops.CreateIndexOp, CreateIndexOnlineOp)
+# The UPDATE that fills a column brought back (not_null.update_sql).
+FILLING = re.compile(r'UPDATE [`"]?(\w+)[`"]? SET [`"]?(\w+)[`"]?\s*=', re.IGNORECASE)
 
 logger = logging.getLogger("alembic.env")
 
@@ -85,6 +89,15 @@ class Removed:
             return (schema, table) in self.tables
         if isinstance(operation, ops.AddColumnOp):
             return (schema, table, operation.column.name) in self.columns
+        # A column brought back NOT NULL is filled, then made NOT NULL
+        # (not_null.py): those steps go with it.
+        if isinstance(operation, ops.AlterColumnOp):
+            return (schema, table, operation.column_name) in self.columns
+        if isinstance(operation, BackfillOp):
+            return any((schema, table, column) in self.columns for column in operation.values)
+        if isinstance(operation, ops.ExecuteSQLOp) and isinstance(operation.sqltext, str):
+            update = FILLING.match(operation.sqltext)
+            return update is not None and (None, update.group(1), update.group(2)) in self.columns
         return False
 
 
