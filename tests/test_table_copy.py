@@ -8,11 +8,16 @@ the table unchanged; what a killed run left is removed by the next one.
 The real tool on the real server, on tables of a few thousand rows with the
 threshold lowered."""
 import re
+import shutil
 import subprocess
+import uuid
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
+from tests import backends
 from tests.support import assert_ok, error_lines
 from tests.test_autogenerate import assert_clean, execute
 from tests.test_online import migrate
@@ -33,6 +38,17 @@ CONTENT = ("SELECT COUNT(*), SUM(CRC32(CONCAT_WS('|', id, name, email, role, cre
            "updated_at))) FROM users")
 
 pytestmark = pytest.mark.backends("mysql")
+
+
+@pytest.fixture
+def tool():
+    """pt-online-schema-change, which these tests run for real: skipped
+    without it, a failure under REQUIRE_ALL_BACKENDS=1 (CI installs it)."""
+    if shutil.which(TOOL) is None:
+        reason = TOOL + " is not installed (apt-get install percona-toolkit)"
+        if backends.require_all():
+            pytest.fail("REQUIRE_ALL_BACKENDS=1 but " + reason, pytrace=False)
+        pytest.skip(reason)
 
 
 @pytest.fixture
@@ -76,7 +92,7 @@ def with_revision(project, upgrade, downgrade="pass"):
     return "7ab1e0c0de01"
 
 
-def test_a_type_change_is_copied_by_the_tool_both_ways_with_every_row_kept(users):
+def test_a_type_change_is_copied_by_the_tool_both_ways_with_every_row_kept(users, tool):
     before = execute(users, CONTENT)
     users.edit_models(INTEGER_ID, BIG_ID)
     _, script = migrate(users, "big ids")
@@ -96,7 +112,7 @@ def test_a_type_change_is_copied_by_the_tool_both_ways_with_every_row_kept(users
     assert execute(users, "SELECT MAX(id) FROM users") == [(ROWS + 1,)]
 
 
-def test_an_enum_value_removed_is_copied_by_the_tool(users):
+def test_an_enum_value_removed_is_copied_by_the_tool(users, tool):
     users.edit_models(OLD_ROLES, 'ROLES = ("super_user", "user")')
     migrate(users, "no admins")
     upgraded = assert_ok(users.manage("db", "upgrade", "-x", "online_copy_min_rows=1000"))
@@ -106,7 +122,7 @@ def test_an_enum_value_removed_is_copied_by_the_tool(users):
         ("user", ROWS)]
 
 
-def test_rows_holding_a_removed_enum_value_refuse_the_copy_and_a_rerun_finishes(users):
+def test_rows_holding_a_removed_enum_value_refuse_the_copy_and_a_rerun_finishes(users, tool):
     execute(users, "UPDATE users SET role = 'admin' WHERE id = 7")
     before = execute(users, CONTENT)
     users.edit_models(OLD_ROLES, 'ROLES = ("super_user", "user")')
@@ -165,7 +181,7 @@ def test_without_the_tool_a_copy_of_a_big_table_is_refused_in_one_line(users, mi
     assert column_type(users, "users", "id").startswith("int")
 
 
-def test_a_table_with_triggers_is_refused_in_one_line(users):
+def test_a_table_with_triggers_is_refused_in_one_line(users, tool):
     execute(users, "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW "
                    "SET NEW.name = NEW.name")
     with_revision(users, 'op.execute("ALTER TABLE users MODIFY name VARCHAR(100) NOT NULL")')
@@ -175,7 +191,7 @@ def test_a_table_with_triggers_is_refused_in_one_line(users):
     assert column_type(users, "users", "name") == "varchar(128)"
 
 
-def test_a_table_other_tables_reference_is_refused_in_one_line(users):
+def test_a_table_other_tables_reference_is_refused_in_one_line(users, tool):
     execute(users, "CREATE TABLE posts (id INT PRIMARY KEY, user_id INT NOT NULL, "
                    "CONSTRAINT fk_posts_user_id_users FOREIGN KEY (user_id) "
                    "REFERENCES users (id))")
@@ -186,7 +202,7 @@ def test_a_table_other_tables_reference_is_refused_in_one_line(users):
     assert column_type(users, "users", "name") == "varchar(128)"
 
 
-def test_the_tables_own_foreign_keys_keep_their_names(users):
+def test_the_tables_own_foreign_keys_keep_their_names(users, tool):
     execute(users, "CREATE TABLE teams (id INT PRIMARY KEY)")
     execute(users, "INSERT INTO teams VALUES (1), (2)")
     execute(users, "ALTER TABLE users ADD COLUMN team_id INT, ADD CONSTRAINT "
@@ -201,7 +217,7 @@ def test_the_tables_own_foreign_keys_keep_their_names(users):
         execute(users, "UPDATE users SET team_id = 3 WHERE id = 1")
 
 
-def test_what_a_killed_run_of_the_tool_left_is_removed_and_a_rerun_finishes(users):
+def test_what_a_killed_run_of_the_tool_left_is_removed_and_a_rerun_finishes(users, tool):
     before = execute(users, CONTENT)
     users.edit_models(INTEGER_ID, BIG_ID)
     migrate(users, "big ids")
@@ -222,7 +238,7 @@ def test_what_a_killed_run_of_the_tool_left_is_removed_and_a_rerun_finishes(user
     assert execute(users, CONTENT) == before
 
 
-def test_a_copy_waiting_for_a_lock_too_long_fails_in_one_line_and_a_rerun_finishes(users):
+def test_a_copy_waiting_for_a_lock_too_long_fails_in_one_line_and_a_rerun_finishes(users, tool):
     users.edit_models(INTEGER_ID, BIG_ID)
     revision, _ = migrate(users, "big ids")
     with users.engine() as engine, engine.connect() as connection:
@@ -238,3 +254,46 @@ def test_a_copy_waiting_for_a_lock_too_long_fails_in_one_line_and_a_rerun_finish
 
     assert TOOL_DONE.search(assert_ok(users.manage("db", "upgrade", env=THRESHOLD)).stderr)
     assert column_type(users, "users", "id").startswith("bigint")
+
+
+def test_a_string_the_new_type_would_cut_refuses_the_copy_in_one_line(users, tool):
+    execute(users, "UPDATE users SET name = REPEAT('x', 120) WHERE id = 9")
+    with_revision(users, 'op.execute("ALTER TABLE users MODIFY name VARCHAR(100) NOT NULL")')
+    line = one_line(users.manage("db", "upgrade", env=THRESHOLD))
+    assert "ALTER TABLE users would change values of rows it copies (Data truncated for " \
+           "column 'name' at row" in line and "the table is unchanged" in line
+    assert column_type(users, "users", "name") == "varchar(128)"
+    assert tool_leftovers(users) == []
+
+
+def test_a_number_the_new_type_cannot_hold_fails_the_copy_in_one_line(users, tool):
+    execute(users, "UPDATE users SET id = 40000 WHERE id = 9")
+    with_revision(users, 'op.execute("ALTER TABLE users MODIFY id SMALLINT NOT NULL '
+                         'AUTO_INCREMENT")')
+    line = one_line(users.manage("db", "upgrade", env=THRESHOLD))
+    assert "pt-online-schema-change failed on users (exit status 11): Out of range value " \
+           "for column 'id' at row" in line and "the table is unchanged" in line
+    assert column_type(users, "users", "id").startswith("int")
+    assert tool_leftovers(users) == []
+
+
+@pytest.fixture
+def user_with_password(users):
+    """A database URL of another user of the test's database, whose password
+    holds the characters an option file quotes."""
+    name, password = "tc_" + uuid.uuid4().hex[:8], 'p#ss "w\\ord'
+    url = make_url(users.database_url)
+    execute(users, "CREATE USER '{}'@'%' IDENTIFIED BY '{}'".format(
+        name, password.replace("\\", "\\\\")))
+    execute(users, "GRANT ALL ON `{}`.* TO '{}'@'%'".format(url.database, name))
+    yield "mysql+pymysql://{}:{}@{}:{}/{}".format(name, quote(password, safe=""), url.host,
+                                                 url.port, url.database)
+    execute(users, "DROP USER '{}'@'%'".format(name))
+
+
+def test_the_tool_connects_as_the_app_does_with_a_password(users, tool, user_with_password):
+    with_revision(users, 'op.execute("ALTER TABLE users MODIFY name VARCHAR(100) NOT NULL")')
+    upgraded = assert_ok(users.manage("db", "upgrade", env=dict(
+        THRESHOLD, DATABASE_URL=user_with_password)))
+    assert TOOL_DONE.search(upgraded.stderr)
+    assert column_type(users, "users", "name") == "varchar(100)"

@@ -53,6 +53,7 @@ from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
 from ..database import database_error, first_line
+from ..table_locks import SETTING as TABLE_LOCK_TIMEOUT
 from .failures import RERUN, StepRefused
 from .progress import Progress
 
@@ -87,6 +88,12 @@ TOOL_TRIGGERS = "pt!_osc!_%"
 # ENUM value removed, a string cut): it goes on, with the value changed, so
 # the swap is not left to it.
 VALUE_CHANGED = "Copying rows caused a MySQL error 1265"
+# In the tool's output on failure: the server's message, when it quotes
+# one; the lines that are not the reason (where it stopped, what it left).
+SERVER_MESSAGE = re.compile(r"^\s*Message: (.+)$")
+TOOL_NOISE = re.compile(r"^(?:#|Not dropping|DROP (?:TRIGGER|TABLE) |`.+` was not altered|"
+                        r"\s*(?:Level|Code|Query):)")
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d ")
 APPROXIMATE_ROWS = re.compile(r"Copying approximately (\d+) rows")
 PERCENT_COPIED = re.compile(r"^Copying `.+`:\s+(\d+)% ")
 ALTER_TABLE = re.compile(
@@ -418,14 +425,15 @@ def tool_failure(table, returncode, output, seconds):
     if returncode < 0:
         return ("{} was killed ({}) while it copied {}; the table is unchanged: {}".format(
             TOOL, signal.Signals(-returncode).name, table, RERUN))
-    said = [line for line in output if line.strip() and not line.startswith("#")
-            and "was not altered" not in line]
-    last = said[-1].strip() if said else "exit status {}".format(returncode)
+    messages = [found.group(1) for found in map(SERVER_MESSAGE.match, output) if found]
+    said = [TIMESTAMP.sub("", line).strip() for line in output
+            if line.strip() and not TOOL_NOISE.match(line)]
+    last = (messages or said or ["exit status {}".format(returncode)])[-1]
     if any(LOCK_WAIT_TIMEOUT in line for line in output):
         return ("{} waited more than {}s for a lock on table {} that another transaction "
                 "holds, and gave up; the table is unchanged: retry when that transaction "
-                "ends, or wait longer with TABLE_LOCK_TIMEOUT=<seconds>".format(
-                    TOOL, seconds, table))
+                "ends, or wait longer with {}=<seconds>".format(
+                    TOOL, seconds, table, TABLE_LOCK_TIMEOUT))
     if returncode == TOOL_NO_KEY:
         return ("{} copies only a table with a primary key or a unique index, and {} has "
                 "neither: add one first, or raise {} above its rows to copy it with the "
