@@ -10,6 +10,7 @@ threshold lowered."""
 import re
 import shutil
 import subprocess
+import time
 import uuid
 from urllib.parse import quote
 
@@ -297,3 +298,41 @@ def test_the_tool_connects_as_the_app_does_with_a_password(users, tool, user_wit
         THRESHOLD, DATABASE_URL=user_with_password)))
     assert TOOL_DONE.search(upgraded.stderr)
     assert column_type(users, "users", "name") == "varchar(100)"
+
+
+def other_sessions(project, running=""):
+    """The database's sessions besides this one's (running a statement that
+    starts with `running`, when given)."""
+    return execute(project, "SELECT COUNT(*) FROM information_schema.processlist WHERE "
+                            "db = DATABASE() AND id <> CONNECTION_ID() AND "
+                            "COALESCE(info, '') LIKE '{}%'".format(running))[0][0]
+
+
+def wait_for(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "still waiting after {} s".format(seconds)
+        time.sleep(0.1)
+
+
+def test_an_upgrade_killed_while_the_tool_runs_ends_it_too_and_a_rerun_finishes(users, tool):
+    before = execute(users, CONTENT)
+    users.edit_models(INTEGER_ID, BIG_ID)
+    migrate(users, "big ids")
+    with users.engine() as engine, engine.connect() as connection:
+        transaction = connection.begin()
+        connection.execute(text("UPDATE users SET name = name WHERE id = 1"))
+        # The tool waits for that transaction to create its triggers.
+        upgrade = users.start("db", "upgrade", env=dict(THRESHOLD, TABLE_LOCK_TIMEOUT="60"))
+        wait_for(lambda: other_sessions(users, "CREATE TRIGGER") == 1)
+        upgrade.kill()
+        upgrade.communicate()
+        transaction.rollback()
+    # The tool, told by the system that db upgrade died, stops as well.
+    wait_for(lambda: other_sessions(users) == 0)
+
+    upgraded = assert_ok(users.manage("db", "upgrade", env=THRESHOLD))
+    assert TOOL_DONE.search(upgraded.stderr)
+    assert tool_leftovers(users) == []
+    assert column_type(users, "users", "id").startswith("bigint")
+    assert execute(users, CONTENT) == before
