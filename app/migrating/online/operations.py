@@ -10,6 +10,9 @@ sqlite.py); this module only says what each one is.
     op.create_check_online(name, table, condition)
     op.set_not_null_online(table, column, existing_type=...)
     op.backfill(table, values, where=None, ...)              (backfill.py)
+    op.expand_column(table, column, type_=..., existing_type=...) or new_name=...
+    op.contract_column(table, column, type_=..., existing_type=...) or new_name=...
+                                                 (expand_contract.py)
 
 They are registered with Alembic when this package is imported, which the
 migration env does before any revision runs (as alembic-postgresql-enum's
@@ -224,3 +227,79 @@ class SetNotNullOnlineOp(ops.MigrateOperation):
 
 ONLINE_OPERATIONS = (CreateIndexOnlineOp, DropIndexOnlineOp, CreateUniqueOnlineOp,
                      CreateForeignKeyOnlineOp, CreateCheckOnlineOp, SetNotNullOnlineOp)
+
+
+
+class ColumnChangeOp(ops.MigrateOperation):
+    """A change of a column's type (`type_`, with `existing_type`, the type
+    to go back to) or of its name (`new_name`), made in two halves around
+    the deploy: expand_column before it, contract_column after it
+    (expand_contract.py says how). `undo`: the half's downgrade."""
+
+    name = None  # as a revision calls it
+
+    def __init__(self, table_name, column_name, type_=None, new_name=None, existing_type=None,
+                 undo=False, schema=None):
+        if (type_ is None) == (new_name is None):
+            raise ValueError("{}.{}: give type_ or new_name to {} (one change at a time)"
+                             .format(table_name, column_name, self.name))
+        if type_ is not None and existing_type is None:
+            raise ValueError("{}.{}: {} of a type needs existing_type, the type to go back "
+                             "to".format(table_name, column_name, self.name))
+        self.table_name = table_name
+        self.column_name = column_name
+        self.type_ = type_
+        self.new_name = new_name
+        self.existing_type = existing_type
+        self.undo = bool(undo)
+        self.schema = schema
+
+    @classmethod
+    def from_op(cls, operation):
+        """This half of an alembic AlterColumnOp that changes a type or a name."""
+        return cls(operation.table_name, operation.column_name, operation.modify_type,
+                   operation.modify_name, operation.existing_type, schema=operation.schema)
+
+    def reverse(self):
+        return type(self)(self.table_name, self.column_name, self.type_, self.new_name,
+                          self.existing_type, not self.undo, self.schema)
+
+
+@Operations.register_operation("expand_column")
+class ExpandColumnOp(ColumnChangeOp):
+    """Before the deploy: on PostgreSQL the new column is added beside the
+    old one, kept in step by a trigger and backfilled, its NOT NULL,
+    indexes and constraints prepared, so that both releases work. Elsewhere,
+    the plain alter_column. Its undo drops what it added (elsewhere, the
+    plain change back)."""
+
+    name = "expand_column"
+
+    @classmethod
+    def expand_column(cls, operations, table_name, column_name, type_=None, new_name=None,
+                      existing_type=None, undo=False, schema=None):
+        """Prepare the column's new type or new name beside the old one, both
+        kept in step, without blocking the table's writes; rerun after an
+        interruption, it goes on from where it stopped."""
+        return operations.invoke(cls(table_name, column_name, type_, new_name, existing_type,
+                                     undo, schema))
+
+
+@Operations.register_operation("contract_column")
+class ContractColumnOp(ColumnChangeOp):
+    """After the deploy, once no running code uses the old column: on
+    PostgreSQL, in one short transaction, the old column dropped and the
+    new one put in its place (name, NOT NULL, primary key, indexes,
+    sequence, the foreign keys pointing at it). Elsewhere nothing: the
+    expand made the plain change. Its undo goes back to the expanded state."""
+
+    name = "contract_column"
+
+    @classmethod
+    def contract_column(cls, operations, table_name, column_name, type_=None, new_name=None,
+                        existing_type=None, undo=False, schema=None):
+        """Swap the new column in for the old one, holding the table's lock
+        only for a few catalog changes; rerun after an interruption, it
+        finishes."""
+        return operations.invoke(cls(table_name, column_name, type_, new_name, existing_type,
+                                     undo, schema))

@@ -149,12 +149,14 @@ def set_not_null(operations, operation):
             qualified(operations, table, schema), quote(operations, check)))
 
 
-def briefly_locking(operations, statement):
-    """Run `statement`, which holds an ACCESS EXCLUSIVE lock for a moment,
-    waiting LOCK_ATTEMPT_MS at a time for the lock until the session's own
-    lock_timeout (the table lock timeout) is spent, or forever without one."""
+def briefly_locking(operations, *statements):
+    """Run `statements` (in one transaction when there are several), which
+    hold an ACCESS EXCLUSIVE lock for a moment, waiting LOCK_ATTEMPT_MS at a
+    time for the locks until the session's own lock_timeout (the table lock
+    timeout) is spent, or forever without one."""
     if operations.migration_context.as_sql:
-        execute(operations, statement)
+        for statement in statements:
+            execute(operations, statement)
         return
     bind = operations.get_bind()
     budget_ms = _milliseconds(bind.exec_driver_sql("SHOW lock_timeout").scalar())
@@ -164,7 +166,7 @@ def briefly_locking(operations, statement):
     try:
         while True:
             try:
-                execute(operations, statement)
+                _in_one_transaction(operations, statements)
                 return
             except DBAPIError as error:
                 waited = (time.monotonic() - started) * 1000
@@ -176,6 +178,23 @@ def briefly_locking(operations, statement):
         bind.exec_driver_sql(set_timeout.format(budget_ms))
 
 
+def _in_one_transaction(operations, statements):
+    """Inside an autocommit block: `statements`, committed together (a lock
+    timeout on any of them rolls back them all, for the next try)."""
+    if len(statements) == 1:
+        execute(operations, statements[0])
+        return
+    bind = operations.get_bind()
+    bind.exec_driver_sql("BEGIN")
+    try:
+        for statement in statements:
+            execute(operations, statement)
+        bind.exec_driver_sql("COMMIT")
+    except BaseException:
+        bind.exec_driver_sql("ROLLBACK")
+        raise
+
+
 def _milliseconds(setting):
     """A PostgreSQL duration setting ('10s', '250ms', '0') in milliseconds."""
     units = {"ms": 1, "s": 1000, "min": 60000, "h": 3600000, "d": 86400000}
@@ -185,9 +204,13 @@ def _milliseconds(setting):
 
 def not_null_check_name(table, column):
     """The name of the CHECK that stands in for NOT NULL while it is
-    validated: <table>_<column>_not_null, cut to PostgreSQL's 63 characters
-    with a hash of the whole when longer."""
-    name = "{}_{}_not_null".format(table, column)
+    validated: <table>_<column>_not_null (fitted)."""
+    return fitted("{}_{}_not_null".format(table, column))
+
+
+def fitted(name):
+    """`name` cut to PostgreSQL's 63 characters with a hash of the whole
+    when longer, so that two long names stay apart."""
     if len(name) <= MAX_NAME:
         return name
     digest = hashlib.sha1(name.encode()).hexdigest()[:8]
