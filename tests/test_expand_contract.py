@@ -312,6 +312,29 @@ def locking_users_row(project, row_id):
             transaction.rollback()
 
 
+@pytest.mark.backends("postgresql")
+def test_a_renamed_unique_column_gets_its_unique_constraint_before_the_deploy(populated):
+    with_revisions(populated, "pass", "pass", '"users", "email", new_name="address"')
+    at_start = schema(populated)
+    assert_ok(populated.manage("db", "upgrade", EXPAND))
+    assert constraint(populated, "uq_users_address") == ("UNIQUE (address)", True)
+    with pytest.raises(Exception):  # either name refuses a duplicate
+        execute(populated, "INSERT INTO users (name, address) VALUES ('x', 'u1@example.com')")
+    assert_ok(populated.manage("db", "upgrade", CONTRACT))
+    assert constraint(populated, "uq_users_email") is None
+    downgrade_to_setup(populated, at_start)
+
+
+@pytest.mark.backends("postgresql")
+def test_a_primary_key_is_not_renamed_by_expand_column(populated):
+    with_revisions(populated, "pass", "pass", '"users", "id", new_name="user_id"')
+    failed = populated.manage("db", "upgrade")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "users.id cannot be changed by expand_column (renaming a primary key column): " \
+           "change it with op.alter_column" in failure_line(failed)
+    assert populated.columns("users")[0] == "id" and "user_id" not in populated.columns("users")
+
+
 def failure_line(result):
     [line] = [line for line in error_lines(result.stderr) if not line.startswith("backfill ")]
     return line

@@ -365,8 +365,8 @@ def refuse_unsupported(change, table, column):
     what = None
     if column.identity:
         what = "it is an identity column"
-    elif change.is_rename and table.primary_key_columns() and \
-            change.column in [name for name, _ in table.primary_key_columns()]:
+    elif change.is_rename and change.column in [name for name, _ in
+                                                 table.primary_key_columns()]:
         what = "renaming a primary key column"
     elif change.is_rename and table.incoming(change.column):
         what = "other tables' foreign keys point at it"
