@@ -14,6 +14,9 @@ on the database it was made against and loses no data.
     online.py            the online form of each change on PostgreSQL and
                          MariaDB/MySQL (indexes, unique, foreign keys, NOT
                          NULL), which online/ runs
+    expand_contract.py   a rename, a type change that rewrites the table, an
+                         enum value removed, on PostgreSQL: expand before
+                         the deploy, contract after it
     post_deploy.py       what runs after the deploy (drops, the contract
                          half of a change), written as a second revision on
                          the post_deploy branch (../phases.py)
@@ -32,7 +35,8 @@ import logging
 
 from alembic import context
 
-from . import mysql, not_null, online, order, post_deploy, postgresql, renames, sqlite
+from . import (expand_contract, mysql, not_null, online, order, post_deploy, postgresql,
+               renames, sqlite)
 from .questioner import questioner_for_this_run
 
 logger = logging.getLogger("alembic.env")
@@ -78,6 +82,8 @@ def revision_writer(databases=1):
             sqlite.rewrite_checks(upgrade_ops, downgrade_ops, migration_context)
         order.in_safe_order(upgrade_ops)
         order.in_safe_order(downgrade_ops)
+        if writes_online and dialect.name == "postgresql":
+            expand_contract.write_in_halves(upgrade_ops, downgrade_ops, questioner)
         if writes_online:
             online.write_online_forms(upgrade_ops, dialect)
             online.write_online_forms(downgrade_ops, dialect)

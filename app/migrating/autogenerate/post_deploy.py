@@ -29,7 +29,7 @@ from alembic.util import rev_id
 from flask import current_app
 
 from ..online.backfill import BackfillOp
-from ..online.operations import CreateIndexOnlineOp, DropIndexOnlineOp
+from ..online.operations import ContractColumnOp, CreateIndexOnlineOp, DropIndexOnlineOp
 from ..phases import POST_DEPLOY, main_line_heads, post_deploy_heads
 
 SETTING = "MIGRATE_PHASES"
@@ -74,6 +74,8 @@ class Removed:
         """Whether the upgrade's `operation` on `table` runs after the deploy."""
         if isinstance(operation, ops.DropTableOp):
             return True
+        if isinstance(operation, ContractColumnOp):
+            return not operation.undo
         if isinstance(operation, DROPPED_INDEXES):
             return (schema, table) in self.tables
         if isinstance(operation, ops.DropColumnOp):
@@ -85,6 +87,8 @@ class Removed:
     def brings_back(self, operation, schema, table):
         """Whether the downgrade's `operation` on `table` undoes what runs
         after the deploy."""
+        if isinstance(operation, ContractColumnOp):
+            return operation.undo
         if isinstance(operation, CREATED_AGAIN):
             return (schema, table) in self.tables
         if isinstance(operation, ops.AddColumnOp):

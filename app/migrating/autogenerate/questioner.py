@@ -68,6 +68,15 @@ class Questioner:
         """Whether the table `old` was renamed to `new`; no one can say here."""
         return False
 
+    def in_halves(self, column, change):
+        """Whether to write the `change` of `column` (users.id, "from INTEGER
+        to BIGINT") as expand before the deploy and contract after it: the
+        safe answer here, said."""
+        print("note: {} {}: written as op.expand_column before the deploy and "
+              "op.contract_column after it (run db migrate at a terminal to choose one "
+              "step)".format(column, change), file=sys.stderr)
+        return True
+
 
 class InteractiveQuestioner(Questioner):
     """The person at the terminal answers."""
@@ -120,6 +129,13 @@ class InteractiveQuestioner(Questioner):
     def is_table_rename(self, old, new):
         answer = self.prompt("Did you rename table {} to {}? [y/N] ".format(old, new))
         return answer.lower() in ("y", "yes")
+
+    def in_halves(self, column, change):
+        print("{} {}: in one step, the change locks the table while it runs (a rewrite, "
+              "or the old release breaks on it).".format(column, change))
+        answer = self.prompt("Write it as expand before the deploy and contract after it "
+                             "(the app keeps working), or in one step? [E/o] ")
+        return answer.lower() not in ("o", "one", "one step")
 
     @staticmethod
     def prompt(text):

@@ -11,8 +11,9 @@ from sqlalchemy.sql.elements import conv
 from sqlalchemy.sql.functions import Function
 
 from ..online.backfill import BackfillOp
-from ..online.operations import (CreateForeignKeyOnlineOp, CreateIndexOnlineOp,
-                                 CreateUniqueOnlineOp, DropIndexOnlineOp, SetNotNullOnlineOp)
+from ..online.operations import (ContractColumnOp, CreateForeignKeyOnlineOp,
+                                 CreateIndexOnlineOp, CreateUniqueOnlineOp, DropIndexOnlineOp,
+                                 ExpandColumnOp, SetNotNullOnlineOp)
 
 
 class RenameColumnOp(ops.AlterColumnOp):
@@ -110,6 +111,19 @@ def render_backfill(autogen_context, operation):
                                                   _schema(operation.schema))
 
 
+def render_column_change(autogen_context, operation):
+    """op.expand_column(...) or op.contract_column(...), as a revision calls it."""
+    arguments = [repr(operation.table_name), repr(operation.column_name)]
+    if operation.new_name is not None:
+        arguments.append("new_name={!r}".format(operation.new_name))
+    else:
+        arguments.append("type_=" + _repr_type(operation.type_, autogen_context))
+        arguments.append("existing_type=" + _repr_type(operation.existing_type, autogen_context))
+    if operation.undo:
+        arguments.append("undo=True")
+    return "op.{}({}{})".format(operation.name, ", ".join(arguments), _schema(operation.schema))
+
+
 def _value(value):
     """A backfill's value as Python in the revision: a literal, or
     sa.func.<name>() for a SQL function."""
@@ -136,6 +150,8 @@ for operation_class, render in ((CreateIndexOnlineOp, render_create_index_online
                                 (CreateForeignKeyOnlineOp, render_create_foreign_key_online),
                                 (SetNotNullOnlineOp, render_set_not_null_online),
                                 (BackfillOp, render_backfill),
+                                (ExpandColumnOp, render_column_change),
+                                (ContractColumnOp, render_column_change),
                                 (RenameColumnOp, render_rename_column),
                                 (CreateCheckOp, render_create_check),
                                 (ops.RenameTableOp, render_rename_table)):

@@ -1,0 +1,178 @@
+"""The changes `db migrate` writes in two halves on PostgreSQL (online/
+expand_contract.py runs them): op.expand_column before the deploy, and
+op.contract_column after it (post_deploy.py moves it to the second
+revision), for
+
+    a column renamed                      the old release still reads and
+                                          writes the old name
+    a column's type changed, where        ALTER COLUMN ... TYPE rewrites the
+    PostgreSQL rewrites the table         table under an ACCESS EXCLUSIVE lock
+                                          (INTEGER to BIGINT, the primary key
+                                          included)
+    an enum value removed                 alembic-postgresql-enum recreates
+                                          the type and casts every row under
+                                          that lock
+
+on a table that exists before the revision. A type change PostgreSQL makes
+in its catalog alone (VARCHAR(n) to a longer one or to TEXT, a NUMERIC made
+more precise) stays one alter_column. At a terminal, db migrate asks for
+each change whether to write it this way or in one step; without one, it
+writes it this way and says so.
+"""
+import sqlalchemy as sa
+from alembic.operations import ops
+from sqlalchemy.dialects import postgresql
+
+from ..lint.postgresql import changes_only_catalog
+from ..online.operations import ContractColumnOp, ExpandColumnOp
+
+try:  # alembic-postgresql-enum, on the PostgreSQL stacks
+    from alembic_postgresql_enum.operations import SyncEnumValuesOp
+except ImportError:  # pragma: no cover - the package is pinned on both stacks
+    SyncEnumValuesOp = ()
+
+
+def write_in_halves(upgrade_ops, downgrade_ops, questioner):
+    """Rewrite the changes above of `upgrade_ops` into expand and contract,
+    and their reverses in `downgrade_ops`, where `questioner` agrees."""
+    created = {(o.schema, o.table_name) for o in upgrade_ops.ops
+               if isinstance(o, ops.CreateTableOp)}
+    rewritten = []
+    for operation in upgrade_ops.ops:
+        if isinstance(operation, ops.ModifyTableOps) \
+                and (operation.schema, operation.table_name) not in created:
+            rewritten.extend(halves_of_group(operation, downgrade_ops, questioner))
+        elif isinstance(operation, SyncEnumValuesOp):
+            rewritten.extend(halves_of_enum(operation, downgrade_ops, questioner))
+        else:
+            rewritten.append(operation)
+    upgrade_ops.ops[:] = rewritten
+
+
+def halves_of_group(group, downgrade_ops, questioner):
+    """The table's group, with each change written in halves taken out of
+    it: the rest of the group, then expand and contract in its place."""
+    kept, halves = [], []
+    for operation in group.ops:
+        change = change_in_halves(operation, questioner)
+        if change is None:
+            kept.append(operation)
+            continue
+        expand, contract, rest = change
+        if rest is not None:
+            kept.append(rest)
+        halves.extend([expand, contract])
+        undo(downgrade_ops, operation, [contract.reverse(), expand.reverse()])
+    group.ops[:] = kept
+    return ([group] if kept else []) + halves
+
+
+def change_in_halves(operation, questioner):
+    """(expand, contract, the rest of the alter_column or None) for an
+    alter_column that renames a column or rewrites the table to change its
+    type, when the questioner agrees; else None."""
+    if not isinstance(operation, ops.AlterColumnOp):
+        return None
+    renamed = operation.modify_name is not None
+    retyped = operation.modify_type is not None and operation.existing_type is not None \
+        and not changes_only_catalog(operation.existing_type, operation.modify_type)
+    if renamed == retyped:  # neither, or both at once (one change at a time)
+        return None
+    where = "{}.{}".format(operation.table_name, operation.column_name)
+    if renamed:
+        change = "renamed to {}".format(operation.modify_name)
+        arguments = dict(new_name=operation.modify_name)
+    else:
+        change = "from {} to {}".format(type_text(operation.existing_type),
+                                        type_text(operation.modify_type))
+        arguments = dict(type_=operation.modify_type, existing_type=operation.existing_type)
+    if not questioner.in_halves(where, change):
+        return None
+    halves = [half(operation.table_name, operation.column_name, schema=operation.schema,
+                   **arguments) for half in (ExpandColumnOp, ContractColumnOp)]
+    return halves[0], halves[1], the_rest(operation)
+
+
+def the_rest(operation):
+    """What else the alter_column changes, as an alter_column of the old
+    column made before the expand (which copies it to the new one), or None."""
+    default_changed = operation.modify_server_default is not False
+    nullable_changed = operation.modify_nullable is not None
+    comment_changed = operation.modify_comment is not False
+    if not (default_changed or nullable_changed or comment_changed):
+        return None
+    return ops.AlterColumnOp(
+        operation.table_name, operation.column_name, schema=operation.schema,
+        existing_type=operation.existing_type,
+        existing_server_default=operation.existing_server_default,
+        existing_nullable=operation.existing_nullable,
+        existing_comment=operation.existing_comment,
+        modify_nullable=operation.modify_nullable,
+        modify_server_default=operation.modify_server_default,
+        modify_comment=operation.modify_comment, **operation.kw)
+
+
+def halves_of_enum(operation, downgrade_ops, questioner):
+    """alembic-postgresql-enum's sync_enum_values that removes values:
+    expand and contract of each column of the type, where the questioner
+    agrees; else the operation as it is."""
+    removed = [value for value in operation.old_values if value not in operation.new_values]
+    columns = [column for column in operation.affected_columns
+               if getattr(column.column_type, "name", "COMMON") == "COMMON"]
+    if not removed or len(columns) != len(operation.affected_columns):
+        return [operation]
+    change = "losing {} of enum {}".format(", ".join(map(repr, removed)), operation.name)
+    if not all(questioner.in_halves("{}.{}".format(c.table_name, c.column_name), change)
+               for c in columns):
+        return [operation]
+    new_type = postgresql.ENUM(*operation.new_values, name=operation.name)
+    old_type = postgresql.ENUM(*operation.old_values, name=operation.name)
+    schema = lambda column: column.table_schema if isinstance(column.table_schema, str) \
+        else None  # noqa: E731  (alembic-postgresql-enum's "Unspecified")
+    expands = [ExpandColumnOp(c.table_name, c.column_name, type_=new_type, existing_type=old_type,
+                              schema=schema(c)) for c in columns]
+    contracts = [ContractColumnOp(c.table_name, c.column_name, type_=new_type,
+                                  existing_type=old_type, schema=schema(c)) for c in columns]
+    undo(downgrade_ops, operation, [c.reverse() for c in reversed(contracts)]
+         + [e.reverse() for e in reversed(expands)])
+    return expands + contracts
+
+
+def undo(downgrade_ops, operation, reverses):
+    """Put `reverses` where the downgrade undoes `operation` (its reverse
+    alter_column or sync_enum_values): before it, which keeps what else it
+    changes back (a nullable, a default) and no longer the type or name."""
+    for index, candidate in enumerate(downgrade_ops.ops):
+        inside = candidate.ops if isinstance(candidate, ops.ModifyTableOps) else [candidate]
+        for inner, step in enumerate(inside):
+            if undoes(step, operation):
+                rest = without_type_or_name(step)
+                inside[inner:inner + 1] = [rest] if rest is not None else []
+                if not inside:
+                    downgrade_ops.ops[index:index + 1] = []
+                downgrade_ops.ops[index:index] = reverses
+                return
+    downgrade_ops.ops[:0] = reverses
+
+
+def without_type_or_name(operation):
+    """An alter_column's other changes, or None (a sync_enum_values has none)."""
+    if not isinstance(operation, ops.AlterColumnOp):
+        return None
+    return the_rest(operation)
+
+
+def undoes(candidate, operation):
+    """Whether the downgrade's `candidate` is the reverse of `operation`."""
+    if isinstance(operation, ops.AlterColumnOp):
+        return isinstance(candidate, ops.AlterColumnOp) \
+            and candidate.table_name == operation.table_name \
+            and candidate.column_name in (operation.column_name, operation.modify_name) \
+            and (candidate.modify_type is not None or candidate.modify_name is not None)
+    return isinstance(candidate, SyncEnumValuesOp) and candidate.name == operation.name \
+        and candidate.new_values == operation.old_values
+
+
+def type_text(type_):
+    return str(type_.compile(dialect=postgresql.dialect())) if isinstance(type_, sa.types.TypeEngine) \
+        else str(type_)
