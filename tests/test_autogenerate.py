@@ -120,20 +120,24 @@ def test_removing_an_enum_value_that_rows_hold_fails_and_changes_nothing(users, 
     execute(users, "UPDATE users SET role = 'admin' WHERE name = 'Bob'")
     users.edit_models(OLD_ROLES, 'ROLES = ("super_user", "user")')
     assert_ok(users.manage("db", "migrate", "-m", "no admins"))
-    before = users.version()
+    before = users.version(), users.columns("users")
 
     failed = users.manage("db", "upgrade")
     assert failed.returncode == 1
     [line] = error_lines(failed.stderr)
-    assert "rolled back" in line
     if backend == "postgresql":
-        assert '"admin"' in line
-    assert users.version() == before
+        # op.expand_column commits part by part: it refuses before its first
+        # part, and the next run goes on from there.
+        assert "users.role holds 'admin' (1 row)" in line and "next run goes on" in line
+    else:
+        assert "rolled back" in line
+    assert (users.version(), users.columns("users")) == before
     assert execute(users, "SELECT name, role FROM users ORDER BY id") == [
         ("Ann", "user"), ("Bob", "admin")]
 
     execute(users, "UPDATE users SET role = 'user' WHERE name = 'Bob'")
-    round_trip(users, lint=["enum-value-removed"])
+    # On PostgreSQL the removal is expand and contract, online.
+    round_trip(users, lint=["enum-value-removed"] if backend == "sqlite" else [])
     assert refused(users, "UPDATE users SET role = 'admin' WHERE name = 'Bob'")
 
 
@@ -234,10 +238,11 @@ def rename_name_column(project):
     project.edit_models(NAME_COLUMN, 'name = db.Column("full_name", db.String(128), nullable=False)')
 
 
-def test_a_rename_confirmed_at_a_terminal_keeps_every_value(users):
+def test_a_rename_confirmed_at_a_terminal_keeps_every_value(users, backend):
     rename_name_column(users)
+    one_step = [("or in one step? [E/o]", "o")] if backend == "postgresql" else []
     code, screen = users.manage_on_terminal("db", "migrate", "-m", "full name", answers=[
-        ("Did you rename users.name to users.full_name (VARCHAR(128))? [y/N]", "y")])
+        ("Did you rename users.name to users.full_name (VARCHAR(128))? [y/N]", "y")] + one_step)
     assert code == 0, screen
     assert "data will be lost" not in screen
     [name] = [n for n in users.revision_files() if "full_name" in n]

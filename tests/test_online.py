@@ -46,7 +46,8 @@ def populated(project):
 
 def migrate(project, message, answers=()):
     """`db migrate -m message` (at a pseudo-terminal, with `answers`);
-    (revision id, the revision's text)."""
+    (revision id, the revision's text, followed by the text of the revision
+    it wrote to run after the deploy, if any)."""
     if answers:
         code, screen = project.manage_on_terminal("db", "migrate", "-m", message,
                                                   answers=answers)
@@ -54,9 +55,12 @@ def migrate(project, message, answers=()):
         output = screen
     else:
         output = assert_ok(project.manage("db", "migrate", "-m", message)).stdout
-    revision = re.search(r"_([0-9a-f]{12})_\w+\.py", output).group(1)
-    [name] = [n for n in project.revision_files() if revision in n]
-    return revision, (project.root / "migrations" / "versions" / name).read_text()
+    revisions = re.findall(r"_([0-9a-f]{12})_\w+\.py", output)
+    texts = []
+    for revision in dict.fromkeys(revisions):
+        [name] = [n for n in project.revision_files() if revision in n]
+        texts.append((project.root / "migrations" / "versions" / name).read_text())
+    return revisions[0], "\n".join(texts)
 
 
 def assert_runs_online(project, script, expected):

@@ -262,6 +262,9 @@ def expand(change, resuming=True):
     if not table.offline and column is None:
         raise ValueError("{}.{} does not exist".format(change.table, change.column))
     refuse_unsupported(change, table, column)
+    # Before anything is added, so that a refusal leaves the table as it
+    # was; and again once the trigger guards new writes.
+    refuse_dropped_values(change, table)
     key = table.backfill_key(change)
     if change.enum_labels is not None and not table.has_type(change.new_type):
         execute(change.operations, "CREATE TYPE {} AS ENUM ({})".format(
