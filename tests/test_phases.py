@@ -181,3 +181,96 @@ def test_healthz_is_ok_while_only_post_deploy_revisions_wait(users):
     answer = json.loads(body)
     assert answer["status"] == "ok" and answer["pending_after_deploy"] == [after_id]
     assert "post-deploy migration(s) not applied" in server.stderr
+
+
+# --- expand and contract, written by db migrate on PostgreSQL -------------------
+
+ID_COLUMN = "    id = db.Column(db.Integer, primary_key=True)"
+NAME_COLUMN = "    name = db.Column(db.String(128), nullable=False)"
+ROLES = 'ROLES = ("super_user", "admin", "user")'
+
+
+@pytest.mark.backends("postgresql")
+def test_a_type_change_and_an_enum_value_removed_run_in_halves(project):
+    """INTEGER to BIGINT on the primary key and an enum value removed: expand
+    before the deploy, while both releases write; contract after it; back
+    down again, every row kept."""
+    assert_ok(project.manage("db", "upgrade"))
+    execute(project, "INSERT INTO users (name, email) SELECT 'n' || i, 'e' || i || '@x' "
+                     "FROM generate_series(1, 500) AS i")
+    project.edit_models(ID_COLUMN, "    id = db.Column(db.BigInteger, primary_key=True)")
+    project.edit_models(ROLES, 'ROLES = ("super_user", "user")')
+    result = assert_ok(project.manage("db", "migrate", "-m", "bigint ids"))
+    notes = [line for line in error_lines(result.stderr) if line.startswith("note:")]
+    assert len(notes) == 2 and "users.id from INTEGER to BIGINT: written as " \
+        "op.expand_column before the deploy and op.contract_column after it" in notes[0]
+    (_, before), (_, after) = written(project, result).items()
+    assert "op.expand_column('users', 'id', type_=sa.BigInteger(), " \
+           "existing_type=sa.INTEGER())" in before
+    assert "op.contract_column('users', 'id'" in after and "undo=True" in after
+    assert "ALTER" not in before + after and "sync_enum_values" not in before + after
+    assert_ok(project.manage("db", "lint"))
+
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=pre-deploy"))
+    # The old release inserts and updates; the new one too.
+    execute(project, "INSERT INTO users (name, email, role) VALUES ('old', 'old@x', "
+                     "'super_user')")
+    execute(project, "UPDATE users SET name = 'old release' WHERE email = 'e1@x'")
+    assert execute(project, "SELECT count(*) FROM users WHERE id_new IS DISTINCT FROM id "
+                            "OR role_new::text IS DISTINCT FROM role::text") == [(0,)]
+    # From the expand on, the value removed is refused (its writers must be
+    # gone before the revision runs): no row can hold it at the swap.
+    with pytest.raises(Exception, match="user_role_new"):
+        execute(project, "INSERT INTO users (name, email, role) VALUES ('a', 'a@x', 'admin')")
+
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=post-deploy"))
+    assert execute(project, "SELECT data_type FROM information_schema.columns WHERE "
+                            "table_name = 'users' AND column_name = 'id'") == [("bigint",)]
+    assert "No changes" in assert_ok(project.manage("db", "check")).stdout
+    execute(project, "INSERT INTO users (name, email) VALUES ('new', 'new@x')")  # the sequence
+    assert execute(project, "SELECT count(*), count(DISTINCT id) FROM users") == [(502, 502)]
+    assert "old release" in [row[0] for row in execute(project, "SELECT name FROM users")]
+
+    assert_ok(project.manage("db", "downgrade"))
+    assert_ok(project.manage("db", "downgrade"))
+    assert execute(project, "SELECT data_type FROM information_schema.columns WHERE "
+                            "table_name = 'users' AND column_name = 'id'") == [("integer",)]
+    assert execute(project, "SELECT count(*) FROM users") == [(502,)]
+    execute(project, "INSERT INTO users (name, email, role) VALUES ('back', 'back@x', 'admin')")
+
+
+@pytest.mark.backends("postgresql")
+def test_a_rename_confirmed_at_a_terminal_runs_in_halves(project):
+    """The old release writes `name`, the new one `full_name`, between the
+    phases; after the deploy only `full_name` is left, with every value."""
+    assert_ok(project.manage("db", "upgrade"))
+    execute(project, "INSERT INTO users (name, email) VALUES ('Ann', 'ann@x')")
+    project.edit_models(NAME_COLUMN, '    name = db.Column("full_name", db.String(128), '
+                                     'nullable=False)')
+    code, screen = project.manage_on_terminal("db", "migrate", "-m", "full name", answers=[
+        ("Did you rename users.name to users.full_name (VARCHAR(128))? [y/N]", "y"),
+        ("or in one step? [E/o]", "")])
+    assert code == 0 and "Traceback" not in screen, screen
+    revisions = re.findall(r"Generating (\S+\.py)", screen)
+    assert len(revisions) == 2
+    texts = [pathlib.Path(path).read_text() for path in revisions]
+    assert "op.expand_column('users', 'name', new_name='full_name')" in texts[0]
+    assert "op.contract_column('users', 'name', new_name='full_name')" in texts[1]
+
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=pre-deploy"))
+    execute(project, "INSERT INTO users (name, email) VALUES ('Bob', 'bob@x')")  # old release
+    execute(project, "INSERT INTO users (full_name, email) VALUES ('Cy', 'cy@x')")  # new
+    execute(project, "UPDATE users SET name = 'Ann B' WHERE email = 'ann@x'")
+    assert execute(project, "SELECT name, full_name FROM users ORDER BY id") == [
+        ("Ann B", "Ann B"), ("Bob", "Bob"), ("Cy", "Cy")]
+
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=post-deploy"))
+    assert "name" not in project.columns("users")
+    assert execute(project, "SELECT full_name FROM users ORDER BY id") == [
+        ("Ann B",), ("Bob",), ("Cy",)]
+    assert "No changes" in assert_ok(project.manage("db", "check")).stdout
+    assert_ok(project.manage("db", "downgrade"))
+    assert_ok(project.manage("db", "downgrade"))
+    assert execute(project, "SELECT name FROM users ORDER BY id") == [
+        ("Ann B",), ("Bob",), ("Cy",)]
+    assert "full_name" not in project.columns("users")
