@@ -95,6 +95,10 @@ def test_each_phase_runs_its_own_part(users, door):
                    "('Bob', 'bob@example.com', CURRENT_TIMESTAMP)")
     execute(users, "INSERT INTO users (name, email, nickname) VALUES "
                    "('Cy', 'cy@example.com', 'cy')")
+    check = users.manage("db", "check")
+    assert check.returncode == 1 and error_lines(check.stderr) == [
+        'error: the database is not at head: run "python manage.py db upgrade -x '
+        'phase=post-deploy" first']
     current = assert_ok(users.manage("db", "current"))
     [note] = error_lines(current.stderr)
     assert '1 post-deploy migration(s) not applied: after the deploy, run "python manage.py ' \

@@ -18,7 +18,7 @@ from flask_script import Command, Option, Server
 
 from .database import DatabaseUnavailable, create_database, describe
 from .log import report, steps, table, validation
-from .phases import is_post_deploy
+from .phases import AFTER, is_post_deploy
 from .status import UPGRADE_COMMAND, migration_status, pending_revisions
 from .table_locks import table_lock_timeout
 
@@ -46,8 +46,11 @@ def check_models(directory=None):
     exit code, 1 when a new migration is needed."""
     status = migration_status(directory)
     if not status.is_current:
-        print('error: the database is not at head: run "{}" first'.format(
-            UPGRADE_COMMAND), file=sys.stderr)
+        upgrade = UPGRADE_COMMAND
+        if status.is_ready:  # the models are the release's after the deploy
+            upgrade += " -x phase=" + AFTER
+        print('error: the database is not at head: run "{}" first'.format(upgrade),
+              file=sys.stderr)
         return 1
     config = current_app.extensions["migrate"].migrate.get_config(directory)
     try:
