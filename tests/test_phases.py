@@ -278,3 +278,13 @@ def test_a_rename_confirmed_at_a_terminal_runs_in_halves(project):
     assert execute(project, "SELECT name FROM users ORDER BY id") == [
         ("Ann B",), ("Bob",), ("Cy",)]
     assert "full_name" not in project.columns("users")
+
+
+@pytest.mark.backends("sqlite")
+def test_migrate_phase_in_the_environment_picks_the_phase(users):
+    """For deploy scripts that set the environment rather than the command."""
+    assert_ok(users.manage("db", "migrate", "-m", "nickname"))
+    assert_ok(users.manage("db", "upgrade", env={"MIGRATE_PHASE": "pre-deploy"}))
+    assert "updated_at" in users.columns("users")
+    assert_ok(users.alembic("upgrade", "head", env={"MIGRATE_PHASE": "post-deploy"}))
+    assert "updated_at" not in users.columns("users")
