@@ -288,3 +288,25 @@ def test_migrate_phase_in_the_environment_picks_the_phase(users):
     assert "updated_at" in users.columns("users")
     assert_ok(users.alembic("upgrade", "head", env={"MIGRATE_PHASE": "post-deploy"}))
     assert "updated_at" not in users.columns("users")
+
+
+def test_a_not_null_column_dropped_after_the_deploy_is_nullable_before_it(project):
+    """The new release, whose model has no users.name (NOT NULL, no
+    default), inserts rows between the phases."""
+    assert_ok(project.manage("db", "upgrade"))
+    execute(project, "INSERT INTO users (name, email) VALUES ('Ann', 'ann@x')")
+    project.edit_models(NAME_COLUMN, "    name = None")
+    result = assert_ok(project.manage("db", "migrate", "-m", "no names"))
+    (_, before), (_, after) = written(project, result).items()
+    assert "nullable=True" in before and "drop_column('name')" in after
+
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=pre-deploy"))
+    execute(project, "INSERT INTO users (email) VALUES ('bob@x')")  # the new release
+    execute(project, "INSERT INTO users (name, email) VALUES ('Cy', 'cy@x')")  # the old one
+    assert_ok(project.manage("db", "upgrade", "-x", "phase=post-deploy"))
+    assert "name" not in project.columns("users")
+    assert "No changes" in assert_ok(project.manage("db", "check")).stdout
+    assert_ok(project.manage("db", "downgrade"))  # name back, nullable: its values are gone
+    assert_ok(project.manage("db", "downgrade"))
+    assert execute(project, "SELECT email FROM users ORDER BY id") == [
+        ("ann@x",), ("bob@x",), ("cy@x",)]

@@ -8,6 +8,10 @@ remove what the release still running during the deploy reads or writes.
                                          default fills it until it is gone)
     the contract half of a change        (op.contract_column: expand_contract.py)
 
+A NOT NULL column without a default that is dropped after the deploy is
+made nullable before it, so that the new release, whose model no longer
+has it, can insert rows meanwhile.
+
 They go into a second revision, on the post_deploy branch: the branch's
 first revision starts it (at its own base), later ones follow its head, and
 each depends on the main-line revision written with it (or on the main
@@ -150,6 +154,12 @@ def write_in_phases(directives, script_directory):
             first.head = main_line_head(script_directory)
         return
     after_downgrade = take(downgrade_ops, removed.brings_back)
+    if upgrade_ops.is_empty():  # nothing before the deploy: its undo goes too
+        after_downgrade.extend(downgrade_ops.ops)
+        downgrade_ops.ops[:] = []
+    nullable, not_null_again = nullable_until_dropped(after_upgrade, after_downgrade)
+    upgrade_ops.ops.extend(nullable)
+    downgrade_ops.ops[:0] = not_null_again
     main_head = main_line_head(script_directory)
     second = ops.MigrationScript(
         rev_id(), ops.UpgradeOps(after_upgrade), ops.DowngradeOps(after_downgrade),
@@ -165,6 +175,43 @@ def write_in_phases(directives, script_directory):
         directives[:] = [first, second]
     logger.info("Writing the change in two phases: %s runs after the deploy "
                 "(-x phase=post-deploy); `db upgrade` runs both", second.rev_id)
+
+
+def nullable_until_dropped(after_upgrade, after_downgrade):
+    """A NOT NULL column without a default, dropped after the deploy, would
+    refuse the new release's inserts until then (its model no longer has
+    the column): before the deploy it is made nullable. Returns the
+    operations that do so, and those that make it NOT NULL again in the
+    downgrade when the post-deploy revision's downgrade brings it back NOT
+    NULL (with a value; brought back nullable, it stays so)."""
+    nullable, not_null_again = [], []
+    back_not_null = {(group.schema, group.table_name, operation.column.name)
+                     for group in after_downgrade if isinstance(group, ops.ModifyTableOps)
+                     for operation in group.ops
+                     if isinstance(operation, ops.AddColumnOp) and not operation.column.nullable}
+    back_not_null |= {(group.schema, group.table_name, operation.column_name)
+                      for group in after_downgrade if isinstance(group, ops.ModifyTableOps)
+                      for operation in group.ops
+                      if isinstance(operation, ops.AlterColumnOp)
+                      and operation.modify_nullable is False}
+    for group in after_upgrade:
+        if not isinstance(group, ops.ModifyTableOps):
+            continue
+        for operation in group.ops:
+            if not isinstance(operation, ops.DropColumnOp) or operation._reverse is None:
+                continue
+            column = operation.to_column()
+            if column.nullable or column.server_default is not None or column.primary_key:
+                continue
+            arguments = dict(schema=group.schema, existing_type=column.type)
+            nullable.append(ops.ModifyTableOps(group.table_name, [ops.AlterColumnOp(
+                group.table_name, column.name, existing_nullable=False, modify_nullable=True,
+                **arguments)], schema=group.schema))
+            if (group.schema, group.table_name, column.name) in back_not_null:
+                not_null_again.append(ops.ModifyTableOps(group.table_name, [ops.AlterColumnOp(
+                    group.table_name, column.name, existing_nullable=True,
+                    modify_nullable=False, **arguments)], schema=group.schema))
+    return nullable, not_null_again
 
 
 def main_line_head(script_directory):
