@@ -26,10 +26,15 @@ from sqlalchemy.dialects import postgresql
 from ..lint.postgresql import changes_only_catalog
 from ..online.operations import ContractColumnOp, ExpandColumnOp
 
-try:  # alembic-postgresql-enum, on the PostgreSQL stacks
+
+
+def sync_enum_values_op():
+    """alembic-postgresql-enum's operation class, imported only here, on
+    PostgreSQL: importing the library switches on its comparison for every
+    dialect, which then warns on the others (postgresql.py enables it)."""
     from alembic_postgresql_enum.operations import SyncEnumValuesOp
-except ImportError:  # pragma: no cover - the package is pinned on both stacks
-    SyncEnumValuesOp = ()
+
+    return SyncEnumValuesOp
 
 
 def write_in_halves(upgrade_ops, downgrade_ops, questioner):
@@ -42,7 +47,7 @@ def write_in_halves(upgrade_ops, downgrade_ops, questioner):
         if isinstance(operation, ops.ModifyTableOps) \
                 and (operation.schema, operation.table_name) not in created:
             rewritten.extend(halves_of_group(operation, downgrade_ops, questioner))
-        elif isinstance(operation, SyncEnumValuesOp):
+        elif isinstance(operation, sync_enum_values_op()):
             rewritten.extend(halves_of_enum(operation, downgrade_ops, questioner))
         else:
             rewritten.append(operation)
@@ -169,7 +174,7 @@ def undoes(candidate, operation):
             and candidate.table_name == operation.table_name \
             and candidate.column_name in (operation.column_name, operation.modify_name) \
             and (candidate.modify_type is not None or candidate.modify_name is not None)
-    return isinstance(candidate, SyncEnumValuesOp) and candidate.name == operation.name \
+    return isinstance(candidate, sync_enum_values_op()) and candidate.name == operation.name \
         and candidate.new_values == operation.old_values
 
 
