@@ -173,6 +173,15 @@ def test_a_script_of_the_change_holds_the_plain_alter(users):
     assert "ALGORITHM" not in script
 
 
+def test_a_threshold_that_is_not_a_number_of_rows_is_refused_in_one_line(users):
+    users.edit_models(INTEGER_ID, BIG_ID)
+    migrate(users, "big ids")
+    line = one_line(users.manage("db", "upgrade", env={"ONLINE_COPY_MIN_ROWS": "lots"}))
+    assert "ONLINE_COPY_MIN_ROWS 'lots' is not a number of rows: set ONLINE_COPY_MIN_ROWS " \
+           "or -x online_copy_min_rows=N" in line
+    assert column_type(users, "users", "id").startswith("int")
+
+
 @pytest.mark.parametrize("missing", [{"PT_ONLINE_SCHEMA_CHANGE": "/nowhere/" + TOOL},
                                      {"PATH": "/nowhere"}])
 def test_without_the_tool_a_copy_of_a_big_table_is_refused_in_one_line(users, missing):
