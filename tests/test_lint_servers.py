@@ -419,3 +419,21 @@ def test_an_update_in_one_statement_is_told_about_op_backfill(tmp_path):
                             mysql_dialect.pymysql.dialect())
     assert verdicts(findings) == [("update-in-one-statement", "warning")]
     assert findings[0].safer.startswith("op.backfill('users', {column: value}, where=...)")
+
+
+def test_a_type_change_mariadb_copies_is_a_warning_with_the_copying_tool(tmp_path,
+                                                                         monkeypatch):
+    """db upgrade copies such a table with pt-online-schema-change while the
+    app writes (online/table_copy.py); without the tool it is an error."""
+    body = 'op.alter_column("users", "id", existing_type=sa.Integer(), type_=sa.BigInteger())'
+    dialect = mysql_dialect.pymysql.dialect()
+    findings, _ = lint_here(tmp_path / "with", body, dialect)
+    assert verdicts(findings) == [("change-column-type", "warning")]
+    assert "copies a table of 10000 rows or more with pt-online-schema-change" \
+        in findings[0].problem
+    assert "innodb_autoinc_lock_mode" in findings[0].safer
+
+    monkeypatch.setenv("PT_ONLINE_SCHEMA_CHANGE", str(tmp_path / "no-such-tool"))
+    findings, _ = lint_here(tmp_path / "without", body, dialect)
+    assert verdicts(findings) == [("change-column-type", "error")]
+    assert "pt-online-schema-change is not installed here" in findings[0].safer

@@ -23,7 +23,8 @@ import re
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from ..online import ONLINE_OPERATIONS, BackfillOp, CreateCheckOnlineOp, SetNotNullOnlineOp
+from ..online import (ONLINE_OPERATIONS, BackfillOp, CreateCheckOnlineOp, SetNotNullOnlineOp,
+                      table_copy)
 from ..phases import is_post_deploy
 from . import mysql, postgresql
 from .column_types import enum_values, is_longer_string, is_narrowed, type_name
@@ -68,6 +69,16 @@ SAFER = {
 }
 # Where the server copies the table, the tools that copy it while writes go on.
 ONLINE_SCHEMA_CHANGE = "an online schema change tool (pt-online-schema-change, gh-ost)"
+# MariaDB/MySQL: what db upgrade does with an ALTER the server must copy
+# (online/table_copy.py).
+COPIED_BY_THE_TOOL = ("db upgrade copies a table of {} rows or more with {} while writes go "
+                      "on, a smaller one by the plain ALTER").format(
+                          table_copy.DEFAULT_MIN_ROWS, table_copy.TOOL)
+AUTOINC_ADVICE = ("keep the server's innodb_autoinc_lock_mode at 2, or some of the app's "
+                  "inserts may fail as deadlocks while the tool copies")
+NO_TOOL = ("{} is not installed here: db upgrade refuses such an ALTER on a table of {} rows "
+           "or more; {}").format(table_copy.TOOL, table_copy.DEFAULT_MIN_ROWS,
+                                 table_copy.INSTALL)
 SAFER_ENUM_ON_MYSQL = ("append new values at the end of the ENUM (in place); on a big table, "
                        "remove or reorder values with " + ONLINE_SCHEMA_CHANGE)
 BOUNDED_WHERE = re.compile(r"<|>|\bBETWEEN\b|\bIN\b|\bLIMIT\b", re.IGNORECASE)
@@ -275,13 +286,21 @@ def changed_type(operation, dialect):
                    "stop writing the value, update the rows that hold it, then remove it "
                    "in a later release")
     safer = SAFER["change-column-type"]
+    copied_online = False
     if dialect.name == "mysql":
         copies = mysql.type_change_copies(old, new, dialect)
         if copies is None:
             return
-        effect = "{}, because {}; {}".format(mysql.COPIES, copies, mysql.WRITES_WAIT.format(table))
-        safer = SAFER_ENUM_ON_MYSQL if enums else "{}; or run it with {}".format(
-            safer, ONLINE_SCHEMA_CHANGE)
+        copied_online = table_copy.tool_path() is not None
+        if copied_online:
+            effect = "{}, because {}; {}".format(mysql.COPIES, copies, COPIED_BY_THE_TOOL)
+            safer = AUTOINC_ADVICE
+        else:
+            effect = "{}, because {}; {}".format(mysql.COPIES, copies,
+                                                 mysql.WRITES_WAIT.format(table))
+            safer = SAFER_ENUM_ON_MYSQL if enums else "{}; or run it with {}".format(
+                safer, ONLINE_SCHEMA_CHANGE)
+            safer += " (" + NO_TOOL + ")"
     elif enums:
         # Beyond a value removed, nothing to say: db migrate changes
         # PostgreSQL's enums with add_enum_value and sync_enum_values, and
@@ -299,7 +318,8 @@ def changed_type(operation, dialect):
     narrowed = is_narrowed(old, new)
     if narrowed:
         effect += "; values that do not fit are cut or make it fail"
-    yield ("change-column-type", ERROR if narrowed or dialect.name != "sqlite" else WARNING,
+    blocks = dialect.name != "sqlite" and not copied_online
+    yield ("change-column-type", ERROR if narrowed or blocks else WARNING,
            "{} the type of {}.{} ({} -> {}): {}".format(
                "narrows" if narrowed else "changes", table, column, type_name(old, dialect),
                type_name(new, dialect), effect),

@@ -53,7 +53,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 from alembic import context
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy.exc import DBAPIError
 
 from ..database import database_error, first_line
@@ -241,7 +241,8 @@ def min_rows():
 def tool_path():
     """The pt-online-schema-change to run (PT_ONLINE_SCHEMA_CHANGE, else
     the one on PATH), or None when there is none."""
-    configured = os.environ.get(TOOL_SETTING) or current_app.config.get(TOOL_SETTING)
+    configured = os.environ.get(TOOL_SETTING) or (
+        current_app.config.get(TOOL_SETTING) if has_app_context() else None)
     return shutil.which(configured or TOOL)
 
 
