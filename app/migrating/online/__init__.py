@@ -24,6 +24,8 @@ call them too. Importing this package registers them with Alembic.
                    in one line
     progress.py    a progress bar at a terminal, a line per tenth elsewhere
     statements.py  the operations' own SQL, for the dialect
+    table_copy.py  an ALTER TABLE MariaDB must copy: in place first, else
+                   pt-online-schema-change (mysql.py sends every ALTER there)
 """
 import logging
 
