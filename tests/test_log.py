@@ -138,8 +138,9 @@ def test_db_log_prints_newest_first_and_json_for_scripts(project, backend):
     assert set(entries[0]) == {
         "revision", "message", "direction", "status", "checksum", "started_at",
         "finished_at", "duration_ms", "database_user", "os_user", "host", "error",
-        "steps_done"}
+        "steps_done", "after_deploy"}
     assert entries[0]["status"] == "ok" and entries[0]["started_at"].endswith("Z")
+    assert not any(entry["after_deploy"] for entry in entries)  # one phase here
     assert entries[-1]["revision"] == FIRST
 
     flask = project.flask("db-log", "--json")
