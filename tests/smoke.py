@@ -10,8 +10,10 @@ upgrade, db check, db downgrade base), then what `db migrate` writes on
 that Python's alembic for a model change (an enum value added, a column
 renamed, answered at a pseudo-terminal) run up, checked, down and up; then
 the online forms `db migrate` writes on PostgreSQL and MariaDB (an index
-and a unique column: op.create_index_online, op.create_unique_online),
-linted, run up, checked, down and up on a database of each server; then,
+and a unique column: op.create_index_online, op.create_unique_online; the
+primary key made BIGINT: op.expand_column and, after the deploy,
+op.contract_column on PostgreSQL), linted, run up phase by phase, checked,
+down and up on a database of each server; then,
 in a legacy Flask-Script app
 that adopted app/migrating/ as docs/ADOPTING.md says (tests/legacy_apps/),
 its own @manager.command and @manager.option commands and its history.
@@ -87,11 +89,19 @@ ONLINE_CHANGES = [
     ('name = db.Column(db.String(128), nullable=False)',
      'name = db.Column(db.String(128), nullable=False, index=True)\n'
      '    nickname = db.Column(db.String(64), unique=True)'),
+    ('id = db.Column(db.Integer, primary_key=True)',
+     'id = db.Column(db.BigInteger, primary_key=True)'),
 ]
-ONLINE_FORMS = ("op.create_index_online(", "op.create_unique_online(")
+# What db migrate must write on each server.
+ONLINE_FORMS = {
+    "postgresql": ("op.create_index_online(", "op.create_unique_online(", "op.expand_column(",
+                   "op.contract_column("),
+    "mysql": ("op.create_index_online(", "op.create_unique_online("),
+}
 ONLINE_WORKFLOW = [
     (None, ("manage.py", "db", "lint"), None),
-    (None, ("manage.py", "db", "upgrade"), None),
+    (None, ("manage.py", "db", "upgrade", "-x", "phase=pre-deploy"), None),
+    (None, ("manage.py", "db", "upgrade", "-x", "phase=post-deploy"), None),
     (None, ("manage.py", "db", "check"), None),
     (None, ("manage.py", "db", "downgrade", "-1"), None),
     (None, ("manage.py", "db", "upgrade"), None),
@@ -210,7 +220,7 @@ def migrate_online(venv, folder):
                 models.write_text(text)
                 problem = (run_steps(venv, folder, [
                     (url, ("manage.py", "db", "migrate", "-m", "online"), None)])
-                    or written_online(folder)
+                    or written_online(folder, backend)
                     or run_steps(venv, folder, [(url,) + step[1:] for step in ONLINE_WORKFLOW]))
         finally:
             drop(venv, folder, url)
@@ -221,10 +231,12 @@ def migrate_online(venv, folder):
     return None
 
 
-def written_online(folder):
-    """None when the revision db migrate wrote holds ONLINE_FORMS."""
-    [script] = list(Path(folder, "migrations", "versions").glob("*_online.py")) or [None]
-    missing = [form for form in ONLINE_FORMS if script is None or form not in script.read_text()]
+def written_online(folder, backend):
+    """None when the revisions db migrate wrote (the one before the deploy,
+    and on PostgreSQL the one after it) hold the backend's ONLINE_FORMS."""
+    text = "".join(script.read_text() for script
+                   in Path(folder, "migrations", "versions").glob("*_online.py"))
+    missing = [form for form in ONLINE_FORMS[backend] if form not in text]
     return "db migrate wrote no {}".format(", ".join(missing)) if missing else None
 
 
