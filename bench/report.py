@@ -1,6 +1,6 @@
 """The results as a Markdown table and a PNG plot."""
-from bench import (api_load, autogenerate, big_tables, cli_latency, lint, long_history,
-                   writes_during_upgrade as writes)
+from bench import (api_load, autogenerate, big_tables, cli_latency, expand_contract as expand,
+                   lint, long_history, writes_during_upgrade as writes)
 
 
 def seconds(value):
@@ -161,10 +161,75 @@ def writes_targets(results):
     return rows
 
 
+def expand_targets(measured):
+    """The targets of the two phases under both releases' writes, on our
+    side, except the lint verdicts (both sides)."""
+    results = measured["cases"]
+    if not results:
+        return [("two phases under writes", "not measured: no PostgreSQL or MariaDB server "
+                 "answered", None)]
+    rows = []
+    for backend, sizes in results.items():
+        target = "{} two phases: the longest write under {} at {:,} rows".format(
+            backend, seconds(expand.TARGET_SECONDS), expand.TARGET_ROWS)
+        growth = "{} two phases: the longest write does not grow from {:,} to {:,} " \
+                 "rows".format(backend, min(sizes), expand.TARGET_ROWS)
+        if expand.TARGET_ROWS not in sizes:
+            rows.append((target, "a quick run stops at {:,} rows".format(max(sizes)), None))
+            rows.append((growth, "a quick run stops at {:,} rows".format(max(sizes)), None))
+            continue
+        worst = max(((by_side["ours"]["longest_write"], change)
+                     for change, by_side in sizes[expand.TARGET_ROWS].items()
+                     if "longest_write" in by_side.get("ours", {})), default=None)
+        rows.append((target, "worst {} ({})".format(seconds(worst[0]), worst[1])
+                     if worst else "not measured",
+                     worst[0] < expand.TARGET_SECONDS if worst else None))
+        for figure, what in (("longest_write", growth),
+                             ("longest_lock_wait", growth.replace(
+                                 "the longest write does not grow",
+                                 "the longest wait for a lock does not grow"))):
+            grown = writes.grown(sizes, figure)
+            rows.append((what, "grows: " + ", ".join(
+                "{} ({} to {})".format(change, seconds(before), seconds(after))
+                for change, before, after in grown) if grown else "flat for every change",
+                not grown))
+    ours = list(expand.cases(results, ("ours",)))
+    failed = {release: [(backend, rows_, change, figures["failed_writes"][release])
+                        for backend, rows_, change, _, figures in ours
+                        if figures.get("failed_writes", {}).get(release)]
+              for release in expand.RELEASES}
+    rows.append(("two phases: no failed write of the old release or the new", "; ".join(
+        "{}: {}".format(release, ", ".join("{} {} {:,}: {}".format(b, c, r, n)
+                                           for b, r, c, n in found) or "0")
+        for release, found in failed.items()), not any(failed.values())))
+    lost = sum(figures.get("rows_lost", 0) for *_, figures in ours)
+    changed = sum(figures.get("values_changed", 0) for *_, figures in ours)
+    rows.append(("two phases: no row lost, no value changed",
+                 "{} rows lost, {} values changed".format(lost, changed),
+                 lost == 0 and changed == 0))
+    broken = [(backend, rows_, change) for backend, rows_, change, _, figures in ours
+              if figures.get("upgrade_error") is not None or "problem" in figures
+              or figures.get("check_clean") is not True or figures.get("down_up") != "ok"]
+    rows.append(("two phases: each works, db check clean after the post-deploy phase, "
+                 "downgrade and upgrade again work",
+                 "{} of {} cases fail one of these{}".format(
+                     len(broken), len(ours), ": " + ", ".join(
+                         "{} {} {:,}".format(b, c, r) for b, r, c in broken) if broken else ""),
+                 not broken))
+    verdicts = [figures["lint_agrees"] for *_, figures in expand.cases(results)
+                if figures.get("lint_agrees") is not None]
+    rows.append(("two phases: every db lint verdict matches the stall, ours and plain",
+                 "{} of {} agree, at {:,} rows".format(sum(verdicts), len(verdicts), max(
+                     rows_ for sizes in results.values() for rows_ in sizes))
+                 if verdicts else "judged on a full run (two sizes)",
+                 all(verdicts) if verdicts else None))
+    return rows
+
+
 TARGETS = (("cli", cli_targets), ("tutorial", tutorial_targets),
            ("autogenerate", autogenerate_targets), ("history", history_targets),
            ("lint", lint_targets), ("tables", tables_targets), ("api", api_targets),
-           ("writes", writes_targets))
+           ("writes", writes_targets), ("expand", expand_targets))
 
 
 def markdown(results, title, plot_name):
@@ -359,10 +424,103 @@ def lint_cell(lint):
     return "ok"
 
 
+def expand_lines(measured):
+    results, idle = measured["cases"], measured["idle"]
+    lines = ["", "## 6. Writes of two releases during the release's two phases", "",
+             "Ours as a deploy runs it: `db upgrade -x phase=pre-deploy` while two writers of "
+             "the old release write (each on its own autocommit connection, an INSERT of a new "
+             "user and an UPDATE of `name` of a loaded one in turn, a write every {:.0f} ms "
+             "each), the deploy (the writers switch to the new release's SQL: `display_name` "
+             "after the rename), then `db upgrade -x phase=post-deploy` while they write. "
+             "*plain*: Flask-Migrate's own env.py and `Migrate(compare_type=True, "
+             "render_as_batch=True)`, one `db upgrade` while the old release writes, then "
+             "the deploy. Longest write (p99): over both upgrades' windows; failed writes: of "
+             "the old release / of the new, from the start of the first upgrade to {:.1f} s "
+             "after the last (plain: after its one upgrade, the old release writes on for "
+             "{:.1f} s before the deploy, as between a migration and a deploy); lock wait: "
+             "the longest a writer was seen waiting for a lock (asked every {:.0f} ms); "
+             "upgrade: pre-deploy + post-deploy phase (plain: its one upgrade), start-up "
+             "included; lost / changed: rows lost (loaded + inserted - held) and values "
+             "changed (a checksum of (id, name or display_name, email, role) of the loaded "
+             "rows no writer updates, before and after, and each updated row against the "
+             "last value its writer wrote); db check after the post-deploy phase; downgrade: "
+             "`db downgrade` once per revision written, then `db upgrade`, every row kept; "
+             "agrees, at the largest size: lint says error exactly where the change blocks "
+             "the writes (as in section 5: a write took {} or more, or the longest lock wait "
+             "grew with the table) or makes a write of either release fail. One run per "
+             "case.".format(
+                 writes.INTERVAL * 1000, writes.SETTLE, writes.SETTLE,
+                 writes.WATCH_INTERVAL * 1000, seconds(expand.TARGET_SECONDS)), ""]
+    changes = [expand.ALL] if any("all four" in changes for sizes in results.values()
+                                  for changes in sizes.values()) else expand.CHANGES
+    lines += ["- {}: {}".format(change.name, change.label) for change in changes]
+    notes, stalls = [], []
+    for backend, sizes in results.items():
+        lines += ["", "### " + backend.replace("postgresql", "PostgreSQL").replace(
+                      "mysql", "MariaDB"), "",
+                  "| rows | change | side | wrote | longest write (p99) | failed writes old / "
+                  "new release | lock wait | upgrade | rows lost / values changed | db check "
+                  "| downgrade | db lint | agrees |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
+                  "| --- |"]
+        for _, rows, change, side, figures in expand.cases({backend: sizes}):
+            where = "{} {:,} {} {}".format(backend, rows, change, side)
+            if "problem" in figures:
+                lines.append("| {:,} | {} | {} | {} | - | - | - | - | - | - | - | - | - "
+                             "|".format(rows, change, side, figures["problem"]))
+                continue
+            if figures["upgrade_error"]:
+                notes.append("{}: db upgrade: {}".format(where, figures["upgrade_error"]))
+            if figures["down_up"] not in (None, "ok"):
+                notes.append("{}: {}".format(where, figures["down_up"]))
+            for release, error in figures["first_failure"].items():
+                notes.append("{}: first failed write of the {} release: {}".format(
+                    where, release, error))
+            wrote = "; ".join(("pre: " if number == 0 else "post: ") + ", ".join(names)
+                              for number, names in enumerate(figures["wrote"])) \
+                if len(figures["wrote"]) > 1 else ", ".join(figures["wrote"][0])
+            if figures["how"] == "by hand":
+                wrote += " (by hand)"
+            lines.append("| {:,} | {} | {} | {} | {} ({}) | {} / {} | {} | {}{} | {} / {} | {} "
+                         "| {} | {} | {} |".format(
+                             rows, change, side, wrote, seconds(figures["longest_write"]),
+                             seconds(figures["p99_write"]), figures["failed_writes"]["old"],
+                             figures["failed_writes"]["new"], lock_wait_cell(figures),
+                             " + ".join(seconds(s) for s in figures["upgrade_seconds"]),
+                             ", **failed**" if figures["upgrade_error"] else "",
+                             figures["rows_lost"], figures["values_changed"],
+                             {True: "clean", False: "**differs**", None: "-"}[
+                                 figures["check_clean"]],
+                             {None: "-", "ok": "ok"}.get(figures["down_up"], "**failed**"),
+                             lint_cell(figures["lint"]),
+                             {True: "yes", False: "**no**", None: "-"}[
+                                 figures.get("lint_agrees")]))
+            at = figures.get("longest_during")
+            if at and figures["longest_write"] >= expand.TARGET_SECONDS / 2:
+                stalls.append("{}: {} ({} release) in the {} phase, +{:.2f} s into it; the "
+                              "upgrade's last line by then: `{}`".format(
+                                  where, seconds(at["seconds"]), at["release"], at["phase"],
+                                  at["offset"], at["doing"] or "-"))
+        if idle.get(backend):
+            lines += ["", "The writers with no upgrade running ({} s each, same machine, "
+                      "same load): {}.".format(expand.IDLE_SECONDS, "; ".join(
+                          "{:,} rows: longest write {} (p99 {}), lock wait {}".format(
+                              rows, seconds(figures["longest_write"]),
+                              seconds(figures["p99_write"]),
+                              seconds(figures["longest_lock_wait"]))
+                          for rows, figures in idle[backend].items()))]
+    if stalls:
+        lines += ["", "Where each longest write of {} or more fell:".format(
+            seconds(expand.TARGET_SECONDS / 2)), ""] + ["- " + stall for stall in stalls]
+    if notes:
+        lines += ["", "What failed:", ""] + ["- " + note for note in notes]
+    return lines
+
+
 SECTIONS = (("cli", cli_lines), ("tutorial", tutorial_lines),
             ("autogenerate", autogenerate_lines), ("history", history_lines),
             ("lint", lint_lines), ("tables", tables_lines), ("api", api_lines),
-            ("writes", writes_lines))
+            ("writes", writes_lines), ("expand", expand_lines))
 
 
 def plot(results, path):
@@ -461,8 +619,36 @@ def writes_panel(ax, results):
         seconds(writes.TARGET_SECONDS)))
 
 
+def expand_panel(ax, measured):
+    """The longest write over the two phases of each change at the largest
+    size, per database and side, against the target."""
+    results = measured["cases"]
+    if not results:
+        ax.text(0.5, 0.5, "6. two phases: no PostgreSQL or MariaDB server answered",
+                ha="center", va="center")
+        ax.set_axis_off()
+        return
+    changes = list(dict.fromkeys(change for sizes in results.values()
+                                 for changes in sizes.values() for change in changes))
+    series = []
+    for backend, sizes in results.items():
+        rows = max(sizes)
+        for side in writes.SIDES:
+            if any(side in sizes[rows].get(change, {}) for change in changes):
+                series.append(("{} {} ({:,} rows)".format(backend, side, rows), [
+                    sizes[rows].get(change, {}).get(side, {}).get("longest_write",
+                                                                  float("nan"))
+                    for change in changes]))
+    grouped_bars(ax, changes, *series)
+    ax.axhline(expand.TARGET_SECONDS, color="black", linestyle=":", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_ylabel("longest write, seconds")
+    ax.set_title("6. The longest write over the two phases (dotted: the {} target)".format(
+        seconds(expand.TARGET_SECONDS)))
+
+
 PANELS = (("cli", cli_panel), ("history", history_panel), ("tables", tables_panel),
-          ("api", api_panel), ("writes", writes_panel))
+          ("api", api_panel), ("writes", writes_panel), ("expand", expand_panel))
 
 
 def grouped_bars(ax, labels, *series):

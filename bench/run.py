@@ -7,7 +7,9 @@ go to bench/results/<date>-<machine>.md and .png, and the table is printed.
 
 QUICK=1 runs small sizes, to show that everything works (CI runs it).
 BENCH_ONLY=writes (names of SECTIONS, separated by commas) runs only those;
-its results are named after them, so a full run's are kept.
+its results are named after them, so a full run's are kept. BENCH_ONLY=expand
+runs the release's two phases under the writes of both releases
+(bench/expand_contract.py).
 BENCH_POSTGRESQL_URL and BENCH_MYSQL_URL name the servers (default: local);
 a server that does not answer is left out, and the results say so.
 """
@@ -19,8 +21,8 @@ import sys
 import time
 from importlib import metadata
 
-from bench import (api_load, autogenerate, big_tables, cli_latency, lint, long_history, report,
-                   writes_during_upgrade)
+from bench import (api_load, autogenerate, big_tables, cli_latency, expand_contract, lint,
+                   long_history, report, writes_during_upgrade)
 from bench.measure import ROOT, Backend
 
 FULL = {
@@ -32,6 +34,7 @@ FULL = {
     "table_sizes": [10 ** 4, 10 ** 5, 10 ** 6], "table_runs": 3,
     "api_sizes": [10 ** 4, 10 ** 6], "api_requests": 200, "api_seconds": 5, "api_runs": 3,
     "writes_sizes": [10 ** 5, 10 ** 6],
+    "expand_sizes": [10 ** 5, 10 ** 6], "expand_quick": False,
 }
 QUICK = {
     "cli_runs": 3,
@@ -41,6 +44,8 @@ QUICK = {
     "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
     "api_sizes": [10 ** 3, 10 ** 4], "api_requests": 30, "api_seconds": 1, "api_runs": 3,
     "writes_sizes": [10 ** 5],
+    # The four changes in one revision pair, ours only: about 20 s a server.
+    "expand_sizes": [10 ** 3], "expand_quick": True,
 }
 PACKAGES = ("Flask", "Werkzeug", "Flask-Script", "Flask-Script-NG", "Flask-Migrate",
             "alembic", "SQLAlchemy", "Flask-SQLAlchemy", "gunicorn")
@@ -84,6 +89,8 @@ def sections(settings, backends):
           settings["api_runs"])),
         ("writes", "writes during db upgrade", writes_during_upgrade.measure,
          (backends, settings["writes_sizes"])),
+        ("expand", "writes of two releases during the two phases", expand_contract.measure,
+         (backends, settings["expand_sizes"], settings["expand_quick"])),
     ]
 
 
@@ -106,8 +113,8 @@ def main():
         "databases": "; ".join(backend.version or "{}: not available ({})".format(
             backend.name, backend.problem) for backend in backends),
         "machine": "{}, {} CPUs".format(platform.machine(), os.cpu_count()),
-        "runs per figure": "median of {} (CLI: {}; writes during db upgrade: one "
-                           "upgrade per case)".format(settings["table_runs"],
+        "runs per figure": "median of {} (CLI: {}; writes during db upgrade and the "
+                           "two phases: one upgrade per case)".format(settings["table_runs"],
                                                       settings["cli_runs"]),
         "mode": "QUICK=1 (small sizes)" if quick else "full",
     }}

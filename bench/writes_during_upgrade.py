@@ -398,23 +398,31 @@ class LockWatch(threading.Thread):
         self.backend = make_url(url).get_backend_name()
         self.samples = []
         self.other_waits = {}
+        self.failed_samples = 0
         self.stopping = threading.Event()
 
     def run(self):
         for writer in self.writers:
             writer.connected.wait(timeout=30)
-        connection = driver_connection(self.url, autocommit=True)
+        connection = None
         try:
             while not self.stopping.is_set():
                 ids = ", ".join(str(writer.session) for writer in self.writers)
-                with connection.cursor() as cursor:
-                    cursor.execute(LOCK_WAITING[self.backend].format(ids=ids))
-                    self.samples.append((time.perf_counter(), cursor.fetchone()[0] > 0))
-                    if self.backend == "postgresql":
-                        cursor.execute(WAITING_FOR.format(ids=ids))
-                        for (wait,) in cursor.fetchall():
-                            if not wait.startswith("Lock:"):
-                                self.other_waits[wait] = self.other_waits.get(wait, 0) + 1
+                try:
+                    if connection is None:
+                        connection = driver_connection(self.url, autocommit=True)
+                    with connection.cursor() as cursor:
+                        cursor.execute(LOCK_WAITING[self.backend].format(ids=ids))
+                        self.samples.append((time.perf_counter(), cursor.fetchone()[0] > 0))
+                        if self.backend == "postgresql":
+                            cursor.execute(WAITING_FOR.format(ids=ids))
+                            for (wait,) in cursor.fetchall():
+                                if not wait.startswith("Lock:"):
+                                    self.other_waits[wait] = self.other_waits.get(wait, 0) + 1
+                except Exception:  # a failed sample (MariaDB's information_schema
+                    # temporary table, say) is a gap, not the watch's end
+                    self.failed_samples += 1
+                    connection = close(connection)
                 time.sleep(WATCH_INTERVAL)
         finally:
             close(connection)
