@@ -258,8 +258,12 @@ def test_a_rename_confirmed_at_a_terminal_runs_in_halves(project):
     revisions = re.findall(r"Generating (\S+\.py)", screen)
     assert len(revisions) == 2
     texts = [pathlib.Path(path).read_text() for path in revisions]
-    assert "op.expand_column('users', 'name', new_name='full_name')" in texts[0]
-    assert "op.contract_column('users', 'name', new_name='full_name')" in texts[1]
+    assert "op.expand_column('users', 'name', new_name='full_name', " \
+           "existing_type=sa.String(length=128))" in texts[0]
+    assert "op.contract_column('users', 'name', new_name='full_name', " \
+           "existing_type=sa.String(length=128))" in texts[1]
+    lint = assert_ok(project.manage("db", "lint"))  # rehearsed offline, with no finding
+    assert "db lint: 0 error(s), 0 warning(s) in 2 revision(s)" in lint.stdout
 
     assert_ok(project.manage("db", "upgrade", "-x", "phase=pre-deploy"))
     execute(project, "INSERT INTO users (name, email) VALUES ('Bob', 'bob@x')")  # old release

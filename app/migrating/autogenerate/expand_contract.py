@@ -86,7 +86,8 @@ def change_in_halves(operation, questioner):
     where = "{}.{}".format(operation.table_name, operation.column_name)
     if renamed:
         change = "renamed to {}".format(operation.modify_name)
-        arguments = dict(new_name=operation.modify_name)
+        # The type too: a --sql script (and db lint) cannot read it.
+        arguments = dict(new_name=operation.modify_name, existing_type=operation.existing_type)
     else:
         change = "from {} to {}".format(type_text(operation.existing_type),
                                         type_text(operation.modify_type))

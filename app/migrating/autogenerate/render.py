@@ -116,6 +116,9 @@ def render_column_change(autogen_context, operation):
     arguments = [repr(operation.table_name), repr(operation.column_name)]
     if operation.new_name is not None:
         arguments.append("new_name={!r}".format(operation.new_name))
+        if operation.existing_type is not None:
+            arguments.append("existing_type=" + _repr_type(operation.existing_type,
+                                                           autogen_context))
     else:
         arguments.append("type_=" + _repr_type(operation.type_, autogen_context))
         arguments.append("existing_type=" + _repr_type(operation.existing_type, autogen_context))
