@@ -48,14 +48,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 
 from bench import writes_during_upgrade as writes
-from bench.measure import PYTHON, environment, execute_sql, manage, run
+from bench.measure import PYTHON, environment, manage, run
 from bench.big_tables import driver_connection
-from bench.writes_during_upgrade import (SIDES, TEAMS, LockWatch, close, copy_of, count_users,
-                                         edit, lint_verdict, new_model, on_database, operations,
-                                         side_copy, what_failed, write_source)
+from bench.writes_during_upgrade import (SIDES, TEAMS, close, copy_of, count_users, edit,
+                                         lint_verdict, new_model, on_database, operations,
+                                         what_failed, write_source)
 
 BACKENDS = writes.BACKENDS
 TARGET_SECONDS = writes.TARGET_SECONDS
@@ -92,7 +92,8 @@ LOAD = {
         "UPDATE users SET role = 'super_user' WHERE MOD(id, 100) = 1",
     ),
 }
-SETTLE_TABLES = {"postgresql": "VACUUM ANALYZE", "mysql": "ANALYZE TABLE"}
+# The tables analyzed once loaded.
+TABLES = {"postgresql": ("users", "notes"), "mysql": ("users",)}
 
 ID = "id = db.Column(db.Integer, primary_key=True)"
 TEAM = "team_id = db.Column(db.Integer)"
@@ -200,21 +201,11 @@ class ReleaseWriter(writes.Writer):
         return "update", UPDATE.format(name=name), (value, key)
 
 
-@contextmanager
 def writing(url, rows, names):
-    """writes_during_upgrade.writing with ReleaseWriters."""
-    writers = [ReleaseWriter(url, number, rows, names) for number in range(writes.WRITERS)]
-    for writer in writers:
-        writer.start()
-    watch = LockWatch(url, writers)
-    watch.start()
-    try:
-        yield writers, watch
-    finally:
-        for thread in writers + [watch]:
-            thread.stopping.set()
-        for thread in writers + [watch]:
-            thread.join()
+    """writes_during_upgrade.writing with ReleaseWriters of the columns
+    `names` ({release: column})."""
+    return writes.writing(url, rows, lambda url, number, rows: ReleaseWriter(
+        url, number, rows, names))
 
 
 def deploy(writers):
@@ -262,26 +253,12 @@ def migrate_at_terminal(root, env, message, timeout=180):
 
 # --- the before state and the loaded database ----------------------------------
 
-@contextmanager
 def before_state(backend, side, folder):
-    with side_copy(side) as root:
-        edit(root / "app" / "models.py", BEFORE[backend.name])
-        with backend.database(folder) as url:
-            env = environment(url)
-            run(manage(root, "db", "upgrade"), root, env)
-            run(manage(root, "db", "migrate", "-m", "bench before"), root, env)
-        yield root
+    return writes.before_state(backend, side, folder, BEFORE[backend.name])
 
 
-@contextmanager
 def loaded_database(backend, root, rows, folder):
-    with backend.database(folder) as url:
-        run(manage(root, "db", "upgrade"), root, environment(url))
-        execute_sql(url, *(statement.format(rows=rows, teams=TEAMS, notes=max(1, rows // 10))
-                           for statement in LOAD[backend.name]))
-        for table in ("users", "notes") if backend.name == "postgresql" else ("users",):
-            on_database(url, "{} {}".format(SETTLE_TABLES[backend.name], table))
-        yield url
+    return writes.loaded_database(backend, root, rows, folder, LOAD, TABLES[backend.name])
 
 
 def name_column(url):
@@ -593,10 +570,3 @@ def summary(figures):
             **figures["longest_during"]) if figures.get("longest_during") else "")
 
 
-def cases(results, sides=SIDES):
-    for backend, sizes in results.items():
-        for rows, changes in sizes.items():
-            for change, by_side in changes.items():
-                for side in sides:
-                    if side in by_side:
-                        yield backend, rows, change, side, by_side[side]

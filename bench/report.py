@@ -106,6 +106,35 @@ def api_targets(api):
              "{:.2f}x at worst".format(html), html <= api_load.TARGET_FLATNESS)]
 
 
+def longest_write_targets(section, longest, sizes):
+    """The rows of one server's longest-write targets in `section` (writes
+    during db upgrade, two phases): under TARGET_SECONDS at TARGET_ROWS, and
+    the longest write and the longest lock wait flat up to there. `longest`:
+    how the section names the longest write."""
+    target = "{}: {} under {} at {:,} rows".format(
+        section, longest, seconds(writes.TARGET_SECONDS), writes.TARGET_ROWS)
+    growth = "{}: {} does not grow from {:,} to {:,} rows".format(
+        section, longest, min(sizes), writes.TARGET_ROWS)
+    lock_growth = growth.replace(longest + " does not grow",
+                                 "the longest wait for a lock does not grow")
+    if writes.TARGET_ROWS not in sizes:
+        stop = "a quick run stops at {:,} rows".format(max(sizes))
+        return [(target, stop, None), (growth, stop, None)]
+    worst = max(((by_side["ours"]["longest_write"], change)
+                 for change, by_side in sizes[writes.TARGET_ROWS].items()
+                 if "longest_write" in by_side.get("ours", {})), default=None)
+    rows = [(target, "worst {} ({})".format(seconds(worst[0]), worst[1])
+             if worst else "not measured",
+             worst[0] < writes.TARGET_SECONDS if worst else None)]
+    for figure, what in (("longest_write", growth), ("longest_lock_wait", lock_growth)):
+        grown = writes.grown(sizes, figure)
+        rows.append((what, "grows: " + ", ".join(
+            "{} ({} to {})".format(change, seconds(before), seconds(after))
+            for change, before, after in grown) if grown else "flat for every change",
+            not grown))
+    return rows
+
+
 def writes_targets(results):
     """The targets of writes during db upgrade, on our side (plain
     Flask-Migrate is the reference), except the lint verdicts: every one
@@ -115,29 +144,8 @@ def writes_targets(results):
                  "answered", None)]
     rows = []
     for backend, sizes in results.items():
-        target = "{} writes during db upgrade: the longest under {} at {:,} rows".format(
-            backend, seconds(writes.TARGET_SECONDS), writes.TARGET_ROWS)
-        growth = "{} writes during db upgrade: the longest does not grow from {:,} to " \
-                 "{:,} rows".format(backend, min(sizes), writes.TARGET_ROWS)
-        if writes.TARGET_ROWS not in sizes:
-            rows.append((target, "a quick run stops at {:,} rows".format(max(sizes)), None))
-            rows.append((growth, "a quick run stops at {:,} rows".format(max(sizes)), None))
-            continue
-        worst = max(((by_side["ours"]["longest_write"], change)
-                     for change, by_side in sizes[writes.TARGET_ROWS].items()
-                     if "longest_write" in by_side["ours"]), default=None)
-        rows.append((target, "worst {} ({})".format(seconds(worst[0]), worst[1])
-                     if worst else "not measured",
-                     worst[0] < writes.TARGET_SECONDS if worst else None))
-        for figure, what in (("longest_write", growth),
-                             ("longest_lock_wait", growth.replace(
-                                 "the longest does not grow",
-                                 "the longest wait for a lock does not grow"))):
-            grown = writes.grown(sizes, figure)
-            rows.append((what, "grows: " + ", ".join(
-                "{} ({} to {})".format(change, seconds(before), seconds(after))
-                for change, before, after in grown) if grown else "flat for every change",
-                not grown))
+        rows += longest_write_targets(backend + " writes during db upgrade", "the longest",
+                                      sizes)
     ours = [figures for *_, figures in writes.cases(results, ("ours",))]
     failed = sum(figures.get("failed_writes", 0) for figures in ours)
     lost = sum(figures.get("rows_lost", 0) for figures in ours)
@@ -170,30 +178,8 @@ def expand_targets(measured):
                  "answered", None)]
     rows = []
     for backend, sizes in results.items():
-        target = "{} two phases: the longest write under {} at {:,} rows".format(
-            backend, seconds(expand.TARGET_SECONDS), expand.TARGET_ROWS)
-        growth = "{} two phases: the longest write does not grow from {:,} to {:,} " \
-                 "rows".format(backend, min(sizes), expand.TARGET_ROWS)
-        if expand.TARGET_ROWS not in sizes:
-            rows.append((target, "a quick run stops at {:,} rows".format(max(sizes)), None))
-            rows.append((growth, "a quick run stops at {:,} rows".format(max(sizes)), None))
-            continue
-        worst = max(((by_side["ours"]["longest_write"], change)
-                     for change, by_side in sizes[expand.TARGET_ROWS].items()
-                     if "longest_write" in by_side.get("ours", {})), default=None)
-        rows.append((target, "worst {} ({})".format(seconds(worst[0]), worst[1])
-                     if worst else "not measured",
-                     worst[0] < expand.TARGET_SECONDS if worst else None))
-        for figure, what in (("longest_write", growth),
-                             ("longest_lock_wait", growth.replace(
-                                 "the longest write does not grow",
-                                 "the longest wait for a lock does not grow"))):
-            grown = writes.grown(sizes, figure)
-            rows.append((what, "grows: " + ", ".join(
-                "{} ({} to {})".format(change, seconds(before), seconds(after))
-                for change, before, after in grown) if grown else "flat for every change",
-                not grown))
-    ours = list(expand.cases(results, ("ours",)))
+        rows += longest_write_targets(backend + " two phases", "the longest write", sizes)
+    ours = list(writes.cases(results, ("ours",)))
     failed = {release: [(backend, rows_, change, figures["failed_writes"][release])
                         for backend, rows_, change, _, figures in ours
                         if figures.get("failed_writes", {}).get(release)]
@@ -216,7 +202,7 @@ def expand_targets(measured):
                      len(broken), len(ours), ": " + ", ".join(
                          "{} {} {:,}".format(b, c, r) for b, r, c in broken) if broken else ""),
                  not broken))
-    verdicts = [figures["lint_agrees"] for *_, figures in expand.cases(results)
+    verdicts = [figures["lint_agrees"] for *_, figures in writes.cases(results)
                 if figures.get("lint_agrees") is not None]
     rows.append(("two phases: every db lint verdict matches the stall, ours and plain",
                  "{} of {} agree, at {:,} rows".format(sum(verdicts), len(verdicts), max(
@@ -463,7 +449,7 @@ def expand_lines(measured):
                   "| downgrade | db lint | agrees |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
                   "| --- |"]
-        for _, rows, change, side, figures in expand.cases({backend: sizes}):
+        for _, rows, change, side, figures in writes.cases({backend: sizes}):
             where = "{} {:,} {} {}".format(backend, rows, change, side)
             if "problem" in figures:
                 lines.append("| {:,} | {} | {} | {} | - | - | - | - | - | - | - | - | - "

@@ -239,12 +239,13 @@ def side_copy(side):
 
 
 @contextmanager
-def before_state(backend, side, folder):
-    """The project copy of `side` at the BEFORE state for `backend`: its
-    models edited, and the revision of that state written by its own `db
-    migrate` against an empty database at the committed head."""
+def before_state(backend, side, folder, before=BEFORE):
+    """The project copy of `side` at the state the changes start from
+    (`before`: the edits of its models) for `backend`, and the revision of
+    that state written by its own `db migrate` against an empty database at
+    the committed head."""
     with side_copy(side) as root:
-        edit(root / "app" / "models.py", BEFORE)
+        edit(root / "app" / "models.py", before)
         with backend.database(folder) as url:
             env = environment(url)
             run(manage(root, "db", "upgrade"), root, env)
@@ -255,14 +256,17 @@ def before_state(backend, side, folder):
 # --- databases -------------------------------------------------------------
 
 @contextmanager
-def loaded_database(backend, root, rows, folder):
-    """A database at the BEFORE state of the copy at `root`, holding `rows`
-    users; its URL. The changes run on copies of it."""
+def loaded_database(backend, root, rows, folder, load=LOAD, tables=("users",)):
+    """A database at the before state of the copy at `root`, filled by the
+    `load` statements of `backend` (`rows` users, TEAMS teams, a note per
+    ten users where there are notes), its `tables` analyzed; its URL. The
+    changes run on copies of it."""
     with backend.database(folder) as url:
         run(manage(root, "db", "upgrade"), root, environment(url))
-        execute_sql(url, *(statement.format(rows=rows, teams=TEAMS)
-                           for statement in LOAD[backend.name]))
-        on_database(url, "{} users".format(SETTLE_TABLES[backend.name]))
+        execute_sql(url, *(statement.format(rows=rows, teams=TEAMS, notes=max(1, rows // 10))
+                           for statement in load[backend.name]))
+        for table in tables:
+            on_database(url, "{} {}".format(SETTLE_TABLES[backend.name], table))
         yield url
 
 
@@ -445,11 +449,11 @@ class LockWatch(threading.Thread):
 
 
 @contextmanager
-def writing(url, rows):
-    """WRITERS writers writing to the database at `url` for the block, and
-    a LockWatch on them; yields (writers, watch), stopped and joined after
-    it."""
-    writers = [Writer(url, number, rows) for number in range(WRITERS)]
+def writing(url, rows, new_writer=Writer):
+    """WRITERS writers (`new_writer(url, number, rows)`) writing to the
+    database at `url` for the block, and a LockWatch on them; yields
+    (writers, watch), stopped and joined after it."""
+    writers = [new_writer(url, number, rows) for number in range(WRITERS)]
     for writer in writers:
         writer.start()
     watch = LockWatch(url, writers)
@@ -635,13 +639,14 @@ def summary(figures):
 # --- reading the results ---------------------------------------------------
 
 def cases(results, sides=SIDES):
-    """Every case of `results` on `sides`: (backend, rows, change name, side,
-    figures)."""
+    """Every case of `results` on `sides` (those measured: a quick run has
+    no plain side): (backend, rows, change name, side, figures)."""
     for backend, sizes in results.items():
         for rows, changes in sizes.items():
             for change, by_side in changes.items():
                 for side in sides:
-                    yield backend, rows, change, side, by_side[side]
+                    if side in by_side:
+                        yield backend, rows, change, side, by_side[side]
 
 
 def grown(sizes, figure="longest_write"):
