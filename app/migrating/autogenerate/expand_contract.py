@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql
 
 from ..lint.postgresql import changes_only_catalog
 from ..online.operations import ContractColumnOp, ExpandColumnOp
+from .online import alter_column_without
 
 
 
@@ -102,20 +103,7 @@ def change_in_halves(operation, questioner):
 def the_rest(operation):
     """What else the alter_column changes, as an alter_column of the old
     column made before the expand (which copies it to the new one), or None."""
-    default_changed = operation.modify_server_default is not False
-    nullable_changed = operation.modify_nullable is not None
-    comment_changed = operation.modify_comment is not False
-    if not (default_changed or nullable_changed or comment_changed):
-        return None
-    return ops.AlterColumnOp(
-        operation.table_name, operation.column_name, schema=operation.schema,
-        existing_type=operation.existing_type,
-        existing_server_default=operation.existing_server_default,
-        existing_nullable=operation.existing_nullable,
-        existing_comment=operation.existing_comment,
-        modify_nullable=operation.modify_nullable,
-        modify_server_default=operation.modify_server_default,
-        modify_comment=operation.modify_comment, **operation.kw)
+    return alter_column_without(operation, "modify_type", "modify_name")
 
 
 def halves_of_enum(operation, downgrade_ops, questioner):
@@ -133,8 +121,6 @@ def halves_of_enum(operation, downgrade_ops, questioner):
         return [operation]
     new_type = postgresql.ENUM(*operation.new_values, name=operation.name)
     old_type = postgresql.ENUM(*operation.old_values, name=operation.name)
-    schema = lambda column: column.table_schema if isinstance(column.table_schema, str) \
-        else None  # noqa: E731  (alembic-postgresql-enum's "Unspecified")
     expands = [ExpandColumnOp(c.table_name, c.column_name, type_=new_type, existing_type=old_type,
                               schema=schema(c)) for c in columns]
     contracts = [ContractColumnOp(c.table_name, c.column_name, type_=new_type,
@@ -142,6 +128,12 @@ def halves_of_enum(operation, downgrade_ops, questioner):
     undo(downgrade_ops, operation, [c.reverse() for c in reversed(contracts)]
          + [e.reverse() for e in reversed(expands)])
     return expands + contracts
+
+
+def schema(column):
+    """The schema of alembic-postgresql-enum's TableReference `column`
+    (None where it says "Unspecified")."""
+    return column.table_schema if isinstance(column.table_schema, str) else None
 
 
 def undo(downgrade_ops, operation, reverses):

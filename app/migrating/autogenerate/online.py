@@ -99,20 +99,27 @@ def online_forms(operation, dialect):
 def without_not_null(operation):
     """What else the alter_column changes, as an alter_column of its own
     ([] when NOT NULL was all of it)."""
-    changes = (operation.modify_type, operation.modify_name, operation.modify_comment)
-    default_changed = operation.modify_server_default is not False
-    if all(change in (None, False) for change in changes) and not default_changed:
-        return []
-    rest = ops.AlterColumnOp(
+    rest = alter_column_without(operation, "modify_nullable")
+    return [] if rest is None else [rest]
+
+
+# What each change of an AlterColumnOp is when it changes nothing.
+UNCHANGED = {"modify_type": None, "modify_name": None, "modify_nullable": None,
+             "modify_server_default": False, "modify_comment": False}
+
+
+def alter_column_without(operation, *changes):
+    """The alter_column `operation` without `changes` (names of UNCHANGED),
+    as an alter_column of its own, or None when nothing else is left."""
+    kept = {change: getattr(operation, change) for change in UNCHANGED if change not in changes}
+    if all(value is UNCHANGED[change] for change, value in kept.items()):
+        return None
+    return ops.AlterColumnOp(
         operation.table_name, operation.column_name, schema=operation.schema,
         existing_type=operation.existing_type,
         existing_server_default=operation.existing_server_default,
         existing_nullable=operation.existing_nullable,
-        existing_comment=operation.existing_comment,
-        modify_type=operation.modify_type, modify_name=operation.modify_name,
-        modify_server_default=operation.modify_server_default,
-        modify_comment=operation.modify_comment, **operation.kw)
-    return [rest]
+        existing_comment=operation.existing_comment, **kept, **operation.kw)
 
 
 def _table_of(operation):

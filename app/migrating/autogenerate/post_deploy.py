@@ -149,8 +149,9 @@ def write_in_phases(directives, script_directory):
     upgrade_ops, downgrade_ops = first.upgrade_ops, first.downgrade_ops
     removed = Removed(upgrade_ops)
     after_upgrade = take(upgrade_ops, removed.after_deploy)
+    branch_heads = post_deploy_heads(script_directory)
     if not after_upgrade:
-        if post_deploy_heads(script_directory):
+        if branch_heads:
             first.head = main_line_head(script_directory)
         return
     after_downgrade = take(downgrade_ops, removed.brings_back)
@@ -165,8 +166,8 @@ def write_in_phases(directives, script_directory):
         rev_id(), ops.UpgradeOps(after_upgrade), ops.DowngradeOps(after_downgrade),
         message=MESSAGE_PREFIX + (first.message or "the rest of the change"),
         imports=set(first.imports), version_path=first.version_path,
-        head=(post_deploy_heads(script_directory) or ("base",))[0],
-        branch_label=None if post_deploy_heads(script_directory) else POST_DEPLOY,
+        head=(branch_heads or ("base",))[0],
+        branch_label=None if branch_heads else POST_DEPLOY,
         depends_on=first.rev_id if not upgrade_ops.is_empty() else main_head)
     if upgrade_ops.is_empty():
         directives[:] = [second]
