@@ -119,6 +119,7 @@ CHOSEN_ALGORITHM = re.compile(r"\b(?:ALGORITHM|LOCK)\s*=", re.IGNORECASE)
 # Linux: the tool gets SIGTERM when db upgrade dies, and then removes its
 # triggers and new table itself, instead of copying on unwatched.
 PR_SET_PDEATHSIG = 1
+ON_LINUX = sys.platform.startswith("linux")
 
 logger = logging.getLogger("alembic.runtime.migration")
 
@@ -395,7 +396,7 @@ def run_tool(tool, impl, table, clause):
         started = time.monotonic()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, text=True,
-                                   preexec_fn=_end_with_parent)
+                                   preexec_fn=_end_with_parent if ON_LINUX else None)
         output = _follow(process, "{} {}".format(TOOL, table.name))
     if process.returncode != 0:
         # Kept on success for swap(), the tool's new table and triggers go.
@@ -472,8 +473,9 @@ def tool_failure(table, returncode, output, seconds):
 
 
 def _end_with_parent():
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """In the tool's process, before it starts: end with db upgrade (Linux's
+    prctl; Windows takes no preexec_fn at all)."""
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _mysql_error(error):
