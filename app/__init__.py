@@ -6,7 +6,7 @@ import os
 from flask import Flask
 
 from .config import ConfigError, config_class, database_binds, database_url, secret_key
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, login_manager, migrate
 from .migrating.database import bind_engines
 from .request_limits import LimitedRequest
 from .security import register_security_headers
@@ -61,11 +61,17 @@ def register_extensions(app):
         for engine in bind_engines(db).values():
             keep_time_in_utc(engine)
     csrf.init_app(app)
+    login_manager.init_app(app)
 
 
 def register_blueprints(app):
+    from .accounts import accounts, sessions  # noqa: F401  (sessions: the user loader)
+    from .accounts.access import check_access
     from .health import health
     from .users import users
 
+    app.register_blueprint(accounts)
     app.register_blueprint(users)
     app.register_blueprint(health)
+    # After CSRFProtect's check: a form post without its token is refused first.
+    app.before_request(check_access)

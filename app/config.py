@@ -5,6 +5,7 @@ DB_DRIVER, DB_USERNAME, DB_PASSWORD, DB_HOST, DB_PORT and DB_NAME; without
 either the app uses a SQLite file in the instance folder. More databases
 (binds) come from SQLALCHEMY_BINDS, a JSON object of names and URLs.
 """
+import datetime
 import json
 import os
 import secrets
@@ -37,6 +38,20 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # A signed-in session ends after this long without a request (each
+    # request renews it), and at sign-out.
+    PERMANENT_SESSION_LIFETIME = datetime.timedelta(hours=8)
+    # Argon2id's parameters (app/accounts/passwords.py): argon2-cffi's
+    # defaults, RFC 9106's second recommended option: 3 passes over 64 MiB,
+    # 4 lanes. A change takes effect for each user at their next sign-in.
+    PASSWORD_HASH_TIME_COST = 3
+    PASSWORD_HASH_MEMORY_KIB = 64 * 1024
+    PASSWORD_HASH_PARALLELISM = 4
+    # Sign-in is refused for a while after this many failures in the window
+    # for one account, or from one address (app/accounts/throttle.py).
+    SIGN_IN_THROTTLE_SECONDS = 15 * 60
+    SIGN_IN_MAX_FAILURES_PER_ACCOUNT = 5
+    SIGN_IN_MAX_FAILURES_PER_ADDRESS = 20
     USERS_PER_PAGE = 20
     API_PAGE_SIZE = 20
     API_MAX_PAGE_SIZE = 100

@@ -1,4 +1,5 @@
 """The Flask extensions, created unbound here and bound to an app by create_app."""
+from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
@@ -22,3 +23,6 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
 migrate = Migrate()
 
 csrf = CSRFProtect()
+
+# Who is signed in to the page (app/accounts/sessions.py).
+login_manager = LoginManager()

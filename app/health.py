@@ -4,12 +4,14 @@ from alembic.util import CommandError
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
+from .accounts.access import PUBLIC, access
 from .migrating.status import UPGRADE_COMMAND, migration_status
 
 health = Blueprint("health", __name__)
 
 
 @health.route("/healthz")
+@access(PUBLIC)
 def healthz():
     """200 when the database is at head, or only revisions that run after the
     deploy are pending (the deployed release needs none of them); 503 when

@@ -12,7 +12,7 @@ from alembic import command
 from app import create_app
 from app.migrating.database import drop_database
 from app.extensions import db, migrate
-from tests import backends, browser
+from tests import accounts, backends, browser
 from tests.support import Project, copy_project
 
 
@@ -73,8 +73,17 @@ def migrated_app(app):
 
 
 @pytest.fixture
-def client(migrated_app):
+def anonymous(migrated_app):
+    """A client that has not signed in, with no API token."""
     return migrated_app.test_client()
+
+
+@pytest.fixture
+def client(migrated_app):
+    """A client signed in to the page as a super_user (ROOT_EMAIL), whose
+    API requests carry that super_user's API token."""
+    return accounts.signed_in_client(migrated_app, accounts.make_account(
+        "super_user", email=accounts.ROOT_EMAIL))
 
 
 @pytest.fixture

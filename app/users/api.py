@@ -8,6 +8,7 @@ import re
 
 from flask import abort, current_app, jsonify, request, url_for
 
+from ..accounts.access import CHANGE, READ, access, actor
 from ..extensions import csrf
 from . import users
 from .fields import CLEANERS, FieldError
@@ -45,6 +46,7 @@ def duplicate_email(error):
 
 
 @users.route("/api/users", methods=["GET"])
+@access(READ)
 def api_list_users():
     """A page of users in id order; `after` is the last id of the previous page."""
     limit = _int_arg("limit", current_app.config["API_PAGE_SIZE"], 1,
@@ -57,36 +59,40 @@ def api_list_users():
     return jsonify(body)
 
 
-# The API's writes are exempt from CSRF tokens: they accept only JSON bodies,
-# which a browser sends cross-site only after a CORS preflight that this app
-# never allows.
+# The API's writes are exempt from CSRF tokens: the API never reads the
+# session cookie, only an API token in the Authorization header, which a
+# browser never adds by itself (app/accounts/access.py).
 @users.route("/api/users", methods=["POST"])
 @csrf.exempt
+@access(CHANGE)
 def api_create_user():
     fields = _clean_fields(_json_object(), required=REQUIRED_FIELDS)
-    user = create_user(fields)
+    user = create_user(fields, actor())
     response = jsonify(user.to_dict())
     response.headers["Location"] = url_for(".api_get_user", user_id=user.id)
     return response, 201
 
 
 @users.route("/api/users/<int(max={}):user_id>".format(MAX_ID), methods=["GET"])
+@access(READ)
 def api_get_user(user_id):
     return jsonify(_get_user(user_id).to_dict())
 
 
 @users.route("/api/users/<int(max={}):user_id>".format(MAX_ID), methods=["PATCH"])
 @csrf.exempt
+@access(CHANGE)
 def api_update_user(user_id):
     user = _get_user(user_id)
     fields = _clean_fields(_json_object(), required=())
-    return jsonify(update_user(user, fields).to_dict())
+    return jsonify(update_user(user, fields, actor()).to_dict())
 
 
 @users.route("/api/users/<int(max={}):user_id>".format(MAX_ID), methods=["DELETE"])
 @csrf.exempt
+@access(CHANGE)
 def api_delete_user(user_id):
-    delete_user(_get_user(user_id))
+    delete_user(_get_user(user_id), actor())
     return "", 204
 
 

@@ -2,6 +2,7 @@
 from flask import jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..accounts.permissions import LastSuperUser, NotAllowed
 from . import users
 
 
@@ -17,3 +18,23 @@ def http_error(error):
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+@users.app_errorhandler(NotAllowed)
+@users.app_errorhandler(LastSuperUser)
+def refused_change(error):
+    """A change that is not the actor's to make (403), or that would leave
+    no super_user (409): nothing was changed."""
+    if request.path.startswith("/api/"):
+        return jsonify(error=str(error)), error.status
+    page = render_template("error.html", error=_Refusal(error))
+    return page, error.status
+
+
+class _Refusal:
+    """A refused change as error.html shows it."""
+
+    def __init__(self, error):
+        self.code = error.status
+        self.name = "Not changed"
+        self.description = str(error)[:1].upper() + str(error)[1:] + "."

@@ -26,3 +26,7 @@ class AddUserForm(FlaskForm):
 
     def cleaned_fields(self):
         return {name: self[name].data for name in CLEANERS}
+
+
+class EditUserForm(AddUserForm):
+    submit = SubmitField("Save")

@@ -2,6 +2,8 @@
 one transaction, committed whole or not at all."""
 from sqlalchemy.exc import IntegrityError
 
+from ..accounts import permissions
+from ..accounts.permissions import SUPER_USER, LastSuperUser
 from ..extensions import db
 from ..models import User
 
@@ -34,25 +36,55 @@ def users_before(before_id, count):
     return User.query.filter(User.id < before_id).order_by(User.id.desc()).limit(count).all()
 
 
-def create_user(fields):
-    """Add a user from cleaned `fields` (see fields.py) and return it."""
+def create_user(fields, actor):
+    """Add a user from cleaned `fields` (see fields.py) for `actor` (None:
+    the server's operator) and return it; NotAllowed if not theirs to do."""
+    permissions.check_create(actor, fields)
     user = User(**fields)
     db.session.add(user)
     _commit(fields)
     return user
 
 
-def update_user(user, fields):
-    """Change `user`'s cleaned `fields` and return it."""
+def update_user(user, fields, actor):
+    """Change `user`'s cleaned `fields` for `actor` and return it."""
+    permissions.check_update(actor, user, fields)
+    demoted = user.role == SUPER_USER and fields.get("role", SUPER_USER) != SUPER_USER
+    if demoted:
+        _lock_super_users()
     for name, value in fields.items():
         setattr(user, name, value)
+    if demoted:
+        _keep_a_super_user()
     _commit(fields)
     return user
 
 
-def delete_user(user):
+def delete_user(user, actor):
+    """Delete `user` for `actor`; never the last super_user."""
+    permissions.check_delete(actor, user)
+    if user.role == SUPER_USER:
+        _lock_super_users()
     db.session.delete(user)
+    if user.role == SUPER_USER:
+        _keep_a_super_user()
     db.session.commit()
+
+
+def _lock_super_users():
+    """Lock the super_users' rows until the commit (PostgreSQL and MariaDB;
+    SQLite runs one writer at a time anyway): of two transactions that each
+    demote or delete one of the last two, the second then sees the first."""
+    User.query.filter_by(role=SUPER_USER).with_for_update().all()
+
+
+def _keep_a_super_user():
+    db.session.flush()
+    # A locking read: it sees the latest commit, not the transaction's
+    # snapshot (MariaDB's REPEATABLE READ).
+    if db.session.query(User.id).filter_by(role=SUPER_USER).with_for_update().first() is None:
+        db.session.rollback()
+        raise LastSuperUser()
 
 
 def _commit(fields):

@@ -1,28 +1,32 @@
-"""The HTML page: / lists users and has forms to add and delete them.
+"""The HTML pages: / lists users (every signed-in role); admins and
+super_users add, edit and delete them through forms.
 
-CSRFProtect (app/extensions.py) checks the token of every form post before
-these views run.
+CSRFProtect (app/extensions.py) checks the token of every form post, and
+app/accounts/access.py the access mark of every view, before these views run.
 """
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
+from ..accounts.access import CHANGE, READ, access, actor
 from ..models import User
 from . import users
-from .forms import AddUserForm
-from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, users_after,
-                    users_before)
+from .forms import AddUserForm, EditUserForm
+from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, update_user,
+                    users_after, users_before)
 
 
 @users.route("/", methods=["GET"])
+@access(READ)
 def index():
     return render_users_page(AddUserForm())
 
 
 @users.route("/users", methods=["POST"])
+@access(CHANGE)
 def add_user():
     form = AddUserForm()
     if form.validate_on_submit():
         try:
-            user = create_user(form.cleaned_fields())
+            user = create_user(form.cleaned_fields(), actor())
         except DuplicateEmail as error:
             form.email.errors.append(str(error))
         else:
@@ -31,16 +35,40 @@ def add_user():
     return render_users_page(form), 400
 
 
+@users.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@access(CHANGE)
+def edit_user(user_id):
+    user = _user_or_404(user_id)
+    form = EditUserForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            update_user(user, form.cleaned_fields(), actor())
+        except DuplicateEmail as error:
+            form.email.errors.append(str(error))
+        else:
+            flash("Saved {}.".format(user.name))
+            return redirect(url_for(".index"))
+        return render_template("users/edit.html", form=form, user=user), 400
+    status = 400 if request.method == "POST" else 200
+    return render_template("users/edit.html", form=form, user=user), status
+
+
 @users.route("/users/<int:user_id>/delete", methods=["POST"])
+@access(CHANGE)
 def remove_user(user_id):
-    user = find_user(user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(user_id)
     name = user.name
-    delete_user(user)
+    delete_user(user, actor())
     flash("Deleted {}.".format(name))
     # Back to the same page: the one that starts after the same id.
     return redirect(url_for(".index", after=id_argument("after")))
+
+
+def _user_or_404(user_id):
+    user = find_user(min(user_id, MAX_ID))
+    if user is None:
+        abort(404)
+    return user
 
 
 class UsersPage:
