@@ -61,13 +61,19 @@ class User(UserMixin, db.Model):
 
 class ApiToken(db.Model):
     """A token for the JSON API, acting with its user's role. Only a SHA-256
-    hash of the token is kept: the token itself is shown once, when made."""
+    hash of the token is kept: the token itself is shown once, when made.
+
+    user_id has no foreign key, on purpose: on MariaDB/MySQL a foreign key
+    into users would make every online copy of users (a type change through
+    pt-online-schema-change, app/migrating/online/table_copy.py) refuse to
+    run. Deleting a user deletes their tokens in the same transaction
+    (app/users/store.py), and a token whose user is gone is no token.
+    """
 
     __tablename__ = "api_tokens"
 
     id = db.Column(db.Integer, primary_key=True)
-    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"),
-                        nullable=False, index=True)
+    user_id = db.Column(db.Integer, nullable=False, index=True)
     name = db.Column(db.String(128), nullable=False)
     token_hash = db.Column(db.String(64), nullable=False, unique=True)
     created_at = db.Column(db.DateTime, nullable=False,
@@ -76,8 +82,10 @@ class ApiToken(db.Model):
     expires_at = db.Column(db.DateTime, nullable=True)
     revoked_at = db.Column(db.DateTime, nullable=True)
 
-    user = db.relationship(User, backref=db.backref(
-        "api_tokens", passive_deletes=True, lazy="dynamic"))
+    @property
+    def user(self):
+        """The user the token acts for, or None when they are gone."""
+        return db.session.get(User, self.user_id)
 
 
 class SignInFailure(db.Model):

@@ -73,7 +73,8 @@ def account_lines():
     """The accounts as lines of a table."""
     rows = [("ID", "EMAIL", "NAME", "ROLE", "PASSWORD", "TOKENS")]
     for user in User.query.order_by(User.id):
-        tokens = sum(1 for token in user.api_tokens if is_valid(token))
+        tokens = sum(1 for token in ApiToken.query.filter_by(user_id=user.id)
+                     if is_valid(token))
         rows.append((str(user.id), user.email, user.name, user.role,
                      "set" if user.password_hash else "none", str(tokens)))
     return _table(rows)
@@ -85,7 +86,8 @@ def token_lines():
     for token in ApiToken.query.order_by(ApiToken.id):
         state = "valid" if is_valid(token) else (
             "revoked" if token.revoked_at else "expired")
-        rows.append((str(token.id), token.user.email, token.name, _when(token.created_at),
+        user = token.user
+        rows.append((str(token.id), user.email if user else "(deleted)", token.name, _when(token.created_at),
                      _when(token.expires_at) if token.expires_at else "never", state))
     return _table(rows)
 

@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts import permissions
 from ..accounts.permissions import SUPER_USER, LastSuperUser
 from ..extensions import db
-from ..models import User
+from ..models import ApiToken, User
 
 
 # Ids are database integers; a larger one cannot exist and would overflow
@@ -65,6 +65,7 @@ def delete_user(user, actor):
     permissions.check_delete(actor, user)
     if user.role == SUPER_USER:
         _lock_super_users()
+    ApiToken.query.filter_by(user_id=user.id).delete(synchronize_session=False)
     db.session.delete(user)
     if user.role == SUPER_USER:
         _keep_a_super_user()
