@@ -13,7 +13,7 @@ an API token, `Authorization: Bearer <token>`, never the session cookie:
 no mark answers 403 to everyone: forgetting a rule closes the route rather
 than opening it (tests/test_access.py walks every route of the app).
 """
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from .. import models
@@ -59,7 +59,9 @@ def check_access():
     if level is None:
         abort(403, "This page has no access rule, so it is closed to everyone.")
     if not current_user.is_authenticated:
-        return login_manager.unauthorized()
+        if request.method != "GET":  # a form posted after its session ended
+            return redirect(url_for(login_manager.login_view))
+        return login_manager.unauthorized()  # to sign-in, and back here after
     if current_user.role not in ROLES_FOR[level]:
         abort(403, "Your role ({}) may read users, not change them.".format(current_user.role))
     return None
