@@ -8,6 +8,8 @@ the backends it names only.
 
 import pytest
 from alembic import command
+from flask import g
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.migrating.database import drop_database
@@ -55,10 +57,25 @@ def database_url(backend, tmp_path):
     drop_database(url)
 
 
+class Client(FlaskClient):
+    """A test client whose every request finds out anew who is signed in.
+
+    A request made while the test holds an app context (the `app` fixture
+    does) shares that context's `g` with the test and with every other
+    request, and Flask-Login keeps the request's user there: without this,
+    a second client would be taken for the first one's user. On a server
+    each request has a context of its own."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url):
     """The app on an empty database, inside an app context."""
     app = create_app("testing", settings={"SQLALCHEMY_DATABASE_URI": database_url})
+    app.test_client_class = Client
     with app.app_context():
         yield app
         db.session.remove()
