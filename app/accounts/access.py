@@ -17,6 +17,7 @@ from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from .. import models
+from . import permissions
 from ..extensions import login_manager
 from .tokens import user_of_token
 
@@ -75,6 +76,16 @@ def actor():
 def can_change():
     """For templates: may the signed-in user add, edit and delete users?"""
     return current_user.is_authenticated and current_user.role in ROLES_FOR[CHANGE]
+
+
+def may_edit(user):
+    """For templates: may the signed-in user edit `user` (a row's Edit)?"""
+    return can_change() and permissions.may_edit(current_user, user)
+
+
+def may_delete(user):
+    """For templates: may the signed-in user delete `user` (a row's Delete)?"""
+    return can_change() and permissions.may_delete(current_user, user)
 
 
 def _check_token(level):

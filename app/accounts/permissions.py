@@ -65,3 +65,21 @@ def _check_changer(actor):
 def _check_super_user_target(actor, user, verb):
     if user.role == SUPER_USER and actor.role != SUPER_USER:
         raise NotAllowed("only a super_user may {} a super_user".format(verb))
+
+
+def may_edit(actor, user):
+    """Whether the page should offer `actor` to edit `user`."""
+    return _passes(check_update, actor, user, {})
+
+
+def may_delete(actor, user):
+    """Whether the page should offer `actor` to delete `user`."""
+    return _passes(check_delete, actor, user)
+
+
+def _passes(check, *args):
+    try:
+        check(*args)
+    except NotAllowed:
+        return False
+    return True
