@@ -189,6 +189,17 @@ def stored(account):
     return (name, email, role)
 
 
+# A form the page does not offer, posted with the CSRF token of one it does.
+POST_BY_HAND = """action => {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = action;
+    form.appendChild(document.querySelector("input[name=csrf_token]").cloneNode());
+    document.body.appendChild(form);
+    form.submit();
+}"""
+
+
 def user_row(page, email):
     return page.locator("tbody tr", has_text=email)
 
@@ -344,17 +355,21 @@ def test_a_user_sees_the_list_only_and_an_admin_may_change_it(open_window, root,
     expect(page.locator("tbody tr")).to_have_count(3)
     expect(page.locator("section.add-user")).to_have_count(1)
     expect(page.get_by_role("button", name="Add user")).to_have_count(1)
-    for email in emails:
+    # What the admin may do to each row: (Edit, Delete). A super_user is not
+    # an admin's to change, and nobody deletes themselves.
+    offered = {ROOT[0]: (0, 0), "reader@example.com": (1, 1), "admin@example.com": (1, 0)}
+    for email, (edits, deletes) in offered.items():
         row = user_row(page, email)
-        expect(row.get_by_role("link", name="Edit")).to_have_count(1)
-        expect(row.get_by_role("button", name="Delete")).to_have_count(1)
+        expect(row.get_by_role("link", name="Edit")).to_have_count(edits)
+        expect(row.get_by_role("button", name="Delete")).to_have_count(deletes)
     admin.screenshot("may-change")
     admin.add_user("Alan Turing", "alan@example.com")
     expect(page.locator(".flash")).to_have_text("Added Alan Turing.")
     assert stored_users(project)[-1] == ("Alan Turing", "alan@example.com", "user")
-    # A super_user is not an admin's to delete: the server refuses, says why.
+    # A super_user is not an admin's to delete: a delete form for that row,
+    # posted by hand with the page's own CSRF token, is refused, saying why.
     with page.expect_navigation():
-        user_row(page, ROOT[0]).get_by_role("button", name="Delete").click()
+        page.evaluate(POST_BY_HAND, "/users/{}/delete".format(stored_id(project, ROOT[0])))
     admin.take_status_error(403)
     expect(page.locator("section.message")).to_contain_text(
         "Only a super_user may delete a super_user.")
