@@ -1,5 +1,7 @@
 """Error answers for the whole app: JSON under /api/, an HTML page elsewhere."""
 from flask import jsonify, make_response, render_template, request
+from flask_login import current_user, logout_user
+from sqlalchemy.orm.exc import ObjectDeletedError
 from werkzeug.exceptions import HTTPException
 
 from ..accounts.permissions import LastSuperUser, NotAllowed
@@ -27,8 +29,21 @@ def refused_change(error):
     no super_user (409): nothing was changed."""
     if request.path.startswith("/api/"):
         return jsonify(error=str(error)), error.status
+    _sign_out_if_deleted()
     page = render_template("error.html", error=_Refusal(error))
     return page, error.status
+
+
+def _sign_out_if_deleted():
+    """The refusal rolled back, and the signed-in user is read anew for the
+    page's header: a user deleted meanwhile (the other of two super_users
+    deleting each other at once) is signed out, not an error 500."""
+    if not current_user.is_authenticated:
+        return
+    try:
+        current_user.email
+    except ObjectDeletedError:
+        logout_user()
 
 
 class _Refusal:
