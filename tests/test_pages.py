@@ -5,6 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
+from tests.accounts import ROOT_EMAIL
 from tests.support import csrf_token
 
 
@@ -15,10 +16,26 @@ def add_through_form(client, **fields):
     return client.post("/users", data=data)
 
 
-def test_empty_page_says_no_users_yet(client):
+def other_users():
+    """How many users the database holds besides the signed-in root account."""
+    return db.session.query(User).filter(User.email != ROOT_EMAIL).count()
+
+
+def user_id(email):
+    return db.session.query(User.id).filter_by(email=email).scalar()
+
+
+def emails_on(html):
+    """The emails of the users listed on the page, in order."""
+    return re.findall(r"<td>([^<@]+@[^<]+)</td>", html)
+
+
+def test_a_database_without_other_users_lists_only_the_signed_in_one(client):
     response = client.get("/")
     assert response.status_code == 200
-    assert "No users yet." in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert emails_on(html) == [ROOT_EMAIL]
+    assert "No users yet." not in html
 
 
 def test_adding_a_user_through_the_form_lists_it(client):
@@ -40,7 +57,7 @@ def test_an_invalid_form_shows_the_error_next_to_the_field_and_adds_nothing(
     assert response.status_code == 400
     assert 'class="field-error"' in response.get_data(as_text=True)
     assert message in response.get_data(as_text=True)
-    assert db.session.query(User).count() == 0
+    assert other_users() == 0
 
 
 def test_a_duplicate_email_shows_an_error_and_adds_nothing(client):
@@ -48,31 +65,32 @@ def test_a_duplicate_email_shows_an_error_and_adds_nothing(client):
     response = add_through_form(client, name="Other", email="ADA@example.com")
     assert response.status_code == 400
     assert "already exists" in response.get_data(as_text=True)
-    assert db.session.query(User).count() == 1
+    assert other_users() == 1
 
 
 def test_a_form_without_its_csrf_token_is_refused(client):
     response = client.post("/users", data={"name": "Ada", "email": "ada@example.com"})
     assert response.status_code == 400
     assert "CSRF" in response.get_data(as_text=True)
-    assert db.session.query(User).count() == 0
+    assert other_users() == 0
 
 
 def test_deleting_a_user_removes_it_from_the_list(client):
     add_through_form(client)
-    user_id = db.session.query(User.id).scalar()
     token = csrf_token(client.get("/").get_data(as_text=True))
-    response = client.post("/users/{}/delete".format(user_id), data={"csrf_token": token})
+    response = client.post("/users/{}/delete".format(user_id("ada@example.com")),
+                           data={"csrf_token": token})
     assert response.status_code == 302
     page = client.get("/").get_data(as_text=True)
-    assert "Deleted Ada." in page and "No users yet." in page
+    assert "Deleted Ada." in page and emails_on(page) == [ROOT_EMAIL]
+    assert other_users() == 0
 
 
 def test_delete_without_csrf_token_is_refused(client):
     add_through_form(client)
-    user_id = db.session.query(User.id).scalar()
-    assert client.post("/users/{}/delete".format(user_id)).status_code == 400
-    assert db.session.query(User).count() == 1
+    ada = user_id("ada@example.com")
+    assert client.post("/users/{}/delete".format(ada)).status_code == 400
+    assert other_users() == 1
 
 
 def test_deleting_an_unknown_user_is_404(client):
@@ -98,7 +116,8 @@ def link(html, label):
 
 def test_the_list_pages_by_id_and_visits_each_user_once(client, migrated_app):
     per_page = migrated_app.config["USERS_PER_PAGE"]
-    add_users(2 * per_page + 5)
+    # With the signed-in root account, the first user: 2 * per_page + 5 in all.
+    add_users(2 * per_page + 4)
     seen, html = [], client.get("/").get_data(as_text=True)
     assert link(html, "&larr; Previous") is None and "{} shown".format(per_page) in html
     pages = [html]
@@ -107,8 +126,8 @@ def test_the_list_pages_by_id_and_visits_each_user_once(client, migrated_app):
         html = client.get(link(html, "Next")).get_data(as_text=True)
         pages.append(html)
     for page in pages:
-        seen += names_on(page)
-    assert seen == ["user {:03d}".format(n) for n in range(2 * per_page + 5)]
+        seen += emails_on(page)
+    assert seen == [ROOT_EMAIL] + ["u{}@example.com".format(n) for n in range(2 * per_page + 4)]
     assert len(pages) == 3 and len(names_on(pages[-1])) == 5
 
     # Previous walks back the same pages; First goes to the first.
@@ -123,7 +142,7 @@ def test_the_list_pages_by_id_and_visits_each_user_once(client, migrated_app):
 
 def test_a_deep_page_starts_after_the_id_it_names(client, migrated_app):
     add_users(50)
-    first_id = db.session.query(User.id).order_by(User.id).first()[0]
+    first_id = db.session.query(User.id).filter_by(name="user 000").scalar()
     html = client.get("/?after={}".format(first_id + 39)).get_data(as_text=True)
     assert names_on(html) == ["user {:03d}".format(n) for n in range(40, 50)]
     assert link(html, "Next") is None and link(html, "&larr; Previous")
@@ -182,7 +201,14 @@ def test_html_pages_are_never_cached_or_shared(client, path):
     assert response.cache_control.private and response.cache_control.no_store
 
 
-def test_the_api_does_not_touch_the_session(client):
+@pytest.mark.parametrize("with_token", [True, False], ids=["token", "no token"])
+def test_the_api_does_not_touch_the_session(client, with_token):
+    # The client is signed in: its session cookie goes with every request,
+    # and a page renews it.
+    assert "Set-Cookie" in client.get("/").headers
+    if not with_token:
+        del client.environ_base["HTTP_AUTHORIZATION"]
     response = client.get("/api/users")
+    assert response.status_code == (200 if with_token else 401)
     assert "Set-Cookie" not in response.headers
     assert "Cookie" not in response.headers.get("Vary", "")
