@@ -356,11 +356,11 @@ def running_server(project, kind="runserver", env=None):
             process.wait()
 
 
-def post_chunked(app, path, body, content_type, cookie=None):
+def post_chunked(app, path, body, content_type, cookie=None, authorization=None):
     """POST `body` to `app` in-process as a chunked request: no Content-Length
     and wsgi.input_terminated set, as gunicorn and runserver pass a chunked
-    body on. (The test client would compute a Content-Length.) Returns the
-    status code."""
+    body on. (The test client would compute a Content-Length.) `cookie` and
+    `authorization` are sent as those headers. Returns the status code."""
     from werkzeug.test import EnvironBuilder, run_wsgi_app
 
     environ = EnvironBuilder(path=path, method="POST", input_stream=io.BytesIO(body),
@@ -369,6 +369,8 @@ def post_chunked(app, path, body, content_type, cookie=None):
     environ["wsgi.input_terminated"] = True
     if cookie:
         environ["HTTP_COOKIE"] = cookie
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
     app_iter, status, _ = run_wsgi_app(app, environ)
     try:
         b"".join(app_iter)

@@ -5,6 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
+from tests.accounts import ROOT_EMAIL
 from tests.support import post_chunked
 
 ADA = {"name": "Ada Lovelace", "email": "ada@example.com"}
@@ -21,7 +22,9 @@ def patch(client, user_id, body):
 
 
 def user_count():
-    return db.session.query(User).count()
+    """How many users the database holds besides the client's own, the root
+    account."""
+    return db.session.query(User).filter(User.email != ROOT_EMAIL).count()
 
 
 def test_create_returns_the_user_with_defaults(client):
@@ -118,7 +121,8 @@ def test_create_refuses_a_chunked_body_over_the_limit_with_413(client, migrated_
     # No Content-Length: the body is read only up to the limit, then refused.
     limit = migrated_app.config["MAX_CONTENT_LENGTH"]
     raw = json.dumps(dict(ADA, name="x" * limit)).encode()
-    assert post_chunked(migrated_app, "/api/users", raw, "application/json") == 413
+    assert post_chunked(migrated_app, "/api/users", raw, "application/json",
+                        authorization="Bearer " + client.token) == 413
     assert user_count() == 0
 
 
@@ -139,7 +143,7 @@ def test_addresses_that_differ_by_an_accent_are_two_users(client):
         expected = 409 if email == "JOSÉ@example.com" else 201
         assert response.status_code == expected, (email, response.get_json())
     emails = sorted(user["email"] for user in client.get("/api/users").get_json()["users"])
-    assert emails == ["jose@example.com", "josé@example.com"]
+    assert emails == ["jose@example.com", "josé@example.com", ROOT_EMAIL]
 
 
 def test_get_unknown_id_is_404_json(client):
@@ -220,7 +224,8 @@ def test_list_pages_through_every_user_once_with_the_keyset_cursor(client):
         body = client.get(url).get_json()
         seen.extend(user["id"] for user in body["users"])
         url = body["next"]
-    assert seen == ids
+    # The client's own account, made first, then the users it added.
+    assert seen == [client.user.id] + ids
 
 
 def test_list_after_an_id_starts_past_it(client):

@@ -3,9 +3,10 @@
 Whatever arrives (wrong types, huge strings, unicode, SQL and HTML fragments,
 deep nesting, missing and extra fields, bytes that are not JSON), the API
 never answers 500, every answer is JSON with a documented status, and the
-users table holds exactly the users whose creation was accepted, as the API
-described them. It runs on every backend: each database rejects different
-things (PostgreSQL a NUL, MySQL a too-long value).
+users table holds exactly the client's own account and the users whose
+creation was accepted, as the API described them. It runs on every
+backend: each database rejects different things (PostgreSQL a NUL, MySQL a
+too-long value).
 """
 import json
 
@@ -107,18 +108,23 @@ def remember(accepted, body):
 # database and the record of what it should hold grow together.
 @pytest.fixture
 def accepted(client):
-    """{id: (name, email, role)} of every user the API said it created or changed."""
-    return {}
+    """{id: (name, email, role)} of the client's own account, which the
+    database holds from the start, and of every user the API said it
+    created or changed."""
+    root = client.user
+    return {root.id: (root.name, root.email, root.role)}
 
 
 @pytest.fixture
 def two_users(client, accepted):
+    ids = []
     for n, email in enumerate(["ada@example.com", "grace@example.com"]):
         status, reply = send(client, "POST", "/api/users", JSON_TYPE, json.dumps(
             {"name": "User {}".format(n), "email": email}).encode())
         assert status == 201
         remember(accepted, reply)
-    return sorted(accepted)
+        ids.append(reply["id"])
+    return ids
 
 
 @FUZZ_SETTINGS
