@@ -34,9 +34,9 @@ def test_db_help_lists_every_command(project):
 def test_upgrade_applies_the_committed_history(project):
     result = assert_ok(project.manage("db", "upgrade"))
     assert "Running upgrade 2106bb02c0f0 -> 1d419a1b9cc6" in result.stderr
-    assert project.tables() == {"users"} | BOOKKEEPING
+    assert project.tables() == {"users", "api_tokens", "sign_in_failures"} | BOOKKEEPING
     assert project.columns("users") == [
-        "id", "name", "email", "role", "created_at", "updated_at"]
+        "id", "name", "email", "role", "created_at", "updated_at", "password_hash"]
     assert project.version() == [HEAD]
 
 
@@ -381,7 +381,11 @@ def test_runserver_at_head_serves_the_page_without_warning(project):
         page = get(server.url + "/")
     output = server.stdout + server.stderr
     assert health[0] == 200
-    assert page[0] == 200 and "No users yet." in page[1]
+    # Signed out, the page sends the browser to the sign-in page, which on a
+    # database without accounts says how to make the first one.
+    assert page[0] == 200 and "<h1>Sign in</h1>" in page[1]
+    assert "No account can sign in yet" in page[1]
+    assert "python manage.py create_user" in page[1]
     assert "unapplied migration" not in output
     assert "Debug mode: off" in output
 
