@@ -1,12 +1,20 @@
 """GET /api/users?limit=50 at the first page and at a deep page (`after=`
 near the end), over many users, and the same for the HTML page at / (20
 users a page): latency must not grow with the depth; and
-requests per second served by gunicorn (2 workers) against `runserver`."""
+requests per second served by gunicorn (2 workers) against `runserver`.
+
+The requests are an account's, as the app takes no others: an admin made
+with manage.py's create_user (after the load, so the users keep ids 1..N),
+whose API token (create_token) goes with each API request, and whose
+session, signed in through the sign-in form, with each page request."""
 import http.client
+import re
 import socket
+import subprocess
 import tempfile
 import threading
 import time
+from urllib.parse import urlencode
 
 from bench.measure import BIN, environment, execute_sql, manage, median, project_copy, run
 
@@ -16,6 +24,10 @@ TARGET_FLATNESS = 1.5  # the deep page at most this much slower than the first
 LOAD = ("WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < {n}) "
         "INSERT INTO users (id, name, email) SELECT n, 'user ' || n, 'user' || n || "
         "'@example.com' FROM seq")
+# The account the requests are made as (an admin sees the page whole: the
+# add form, and Edit and Delete on each row).
+EMAIL = "bench@example.com"
+PASSWORD = "bench password"
 
 
 def free_port():
@@ -24,16 +36,46 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def get(port, path):
+def get(port, path, headers=None):
     """Status of one GET on a new connection, as most clients do it."""
+    return request(port, "GET", path, headers=headers)[0]
+
+
+def request(port, method, path, body=None, headers=None):
+    """(status, headers, body text) of one request on a new connection."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("GET", path)
+        connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        response.read()
-        return response.status
+        return response.status, response.headers, response.read().decode()
     finally:
         connection.close()
+
+
+def make_account(root, env):
+    """The admin EMAIL, made with manage.py as an operator makes one (the
+    password on stdin); return an API token of theirs."""
+    made = subprocess.run(manage(root, "create_user", "--email", EMAIL, "--name", "Bench",
+                                 "--role", "admin"), cwd=str(root), env=env,
+                          input=PASSWORD + "\n", capture_output=True, text=True)
+    if made.returncode != 0:
+        raise RuntimeError("create_user exited {}: {}".format(made.returncode, made.stderr))
+    return run(manage(root, "create_token", "--email", EMAIL), root, env).stdout.strip()
+
+
+def sign_in(port):
+    """Sign EMAIL in through the sign-in form; return the Cookie header of
+    the signed-in session."""
+    status, headers, html = request(port, "GET", "/sign-in")
+    cookie = headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    status, headers, _ = request(
+        port, "POST", "/sign-in",
+        body=urlencode({"csrf_token": token, "email": EMAIL, "password": PASSWORD}),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+    if status != 302 or "Set-Cookie" not in headers:
+        raise RuntimeError("signing in answered {}".format(status))
+    return headers["Set-Cookie"].split(";")[0]
 
 
 class Server:
@@ -72,18 +114,18 @@ def runserver(root, env):
     return Server(root, env, [str(BIN / "python"), "manage.py", "runserver", "-p", "{port}"])
 
 
-def latency(port, path, requests):
+def latency(port, path, requests, headers):
     """Median and 95th percentile milliseconds of sequential GETs."""
     times = []
     for _ in range(requests):
         started = time.perf_counter()
-        assert get(port, path) == 200
+        assert get(port, path, headers) == 200
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
     return {"median_ms": median(times), "p95_ms": times[int(len(times) * 0.95) - 1]}
 
 
-def throughput(port, path, seconds, clients=8):
+def throughput(port, path, seconds, headers, clients=8):
     """Requests per second answered 200 by `clients` threads for `seconds`."""
     done = []
     stop = time.monotonic() + seconds
@@ -91,7 +133,7 @@ def throughput(port, path, seconds, clients=8):
     def client():
         count = 0
         while time.monotonic() < stop:
-            if get(port, path) == 200:
+            if get(port, path, headers) == 200:
                 count += 1
         done.append(count)
 
@@ -112,17 +154,21 @@ def measure(sizes, requests, seconds, runs):
             env = environment(url)
             run(manage(root, "db", "upgrade"), root, env)
             execute_sql(url, LOAD.format(n=users))
+            api = {"Authorization": "Bearer " + make_account(root, env)}
             first = "/api/users?limit={}".format(PAGE)
             deep = "/api/users?limit={}&after={}".format(PAGE, users - PAGE - 10)
             paths = {"first": first, "deep": deep,
                      "html first": "/", "html deep": "/?after={}".format(users - 30)}
             with gunicorn(root, env) as server:
+                page_headers = {"Cookie": sign_in(server.port)}
+                headers = {path: api if path.startswith("/api/") else page_headers
+                           for path in paths.values()}
                 for path in paths.values():
-                    latency(server.port, path, 20)  # warm both workers up
+                    latency(server.port, path, 20, headers[path])  # warm both workers up
                 pages = {page: [] for page in paths}
                 for _ in range(runs):
                     for page, path in paths.items():
-                        pages[page].append(latency(server.port, path, requests))
+                        pages[page].append(latency(server.port, path, requests, headers[path]))
             results["latency"][users] = {
                 page: {key: median([s[key] for s in samples]) for key in samples[0]}
                 for page, samples in pages.items()}
@@ -130,7 +176,7 @@ def measure(sizes, requests, seconds, runs):
         for _ in range(runs):
             for label, start in (("gunicorn (2 workers)", gunicorn), ("runserver", runserver)):
                 with start(root, env) as server:
-                    served[label].append(throughput(server.port, first, seconds))
+                    served[label].append(throughput(server.port, first, seconds, api))
         results["throughput"] = {label: median(values) for label, values in served.items()}
         results["throughput_users"] = users
     return results
