@@ -57,8 +57,14 @@ def render_sign_in(form, error=None):
 
 
 def _next_page():
-    """Where the sign-in page was asked from, if it is a path of this app."""
+    """Where the sign-in page was asked from, if it is a path of this app.
+
+    Browsers read a backslash as a slash and drop tabs and newlines from a
+    URL, and Werkzeug 3 puts a tab in Location as it is (a newline fails
+    there): "/<tab>/other.site" would take them to //other.site. A target
+    with a backslash or any control character is refused."""
     target = request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (target.startswith("/") and not target.startswith("//")
+            and not any(c == "\\" or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("users.index")
