@@ -77,6 +77,14 @@ ROUTES = [
 DONE = {HOME, "200", "201", "204"}
 
 
+@pytest.fixture
+def site(migrated_app):
+    """The app with Argon2id parameters that take a millisecond: the cost of
+    a hash is not what these tests are about."""
+    migrated_app.config.update(FAST_PASSWORD_HASH)
+    return migrated_app
+
+
 def unmarked_endpoints(app):
     """The endpoints of `app` whose view has no access mark."""
     return sorted({rule.endpoint for rule in app.url_map.iter_rules()
@@ -103,8 +111,8 @@ def test_every_route_has_an_access_mark():
 
 
 @pytest.mark.backends("sqlite")
-def test_a_route_without_a_mark_is_closed_to_everyone_and_reported(migrated_app, backend):
-    app = migrated_app
+def test_a_route_without_a_mark_is_closed_to_everyone_and_reported(site, backend):
+    app = site
 
     @app.route("/unmarked")
     def unmarked():
@@ -149,7 +157,6 @@ class Table:
 
     def __init__(self, app):
         self.app = app
-        app.config.update(FAST_PASSWORD_HASH)
         self.users = {role: make_account(role) for role in ("user", "admin", "super_user")}
         self.ids = {role: user.id for role, user in self.users.items()}
         self.tokens = {role: create_token(user, "tests")[1]
@@ -216,8 +223,8 @@ class Table:
         return None
 
 
-def test_every_route_answers_every_kind_of_client_as_the_table_says(migrated_app):
-    table = Table(migrated_app)
+def test_every_route_answers_every_kind_of_client_as_the_table_says(site):
+    table = Table(site)
     wrong = []
     cells = ((method, rule, kind, expect) for method, rule, *expected in ROUTES
              for kind, expect in zip(CLIENTS, expected))
@@ -292,10 +299,10 @@ def account(role, email):
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_an_admin_cannot_make_change_or_delete_a_super_user(migrated_app, channel):
+def test_an_admin_cannot_make_change_or_delete_a_super_user(site, channel):
     root = account("super_user", "root@example.com")
     plain = account("user", "plain@example.com")
-    admin = Channel(migrated_app, account("admin", "admin@example.com"), channel)
+    admin = Channel(site, account("admin", "admin@example.com"), channel)
     before = users_now()
     assert admin.add(name="Eve", email="eve@example.com", role="super_user") == 403
     assert admin.edit(root, name="Renamed") == 403
@@ -313,8 +320,8 @@ def test_an_admin_cannot_make_change_or_delete_a_super_user(migrated_app, channe
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_a_super_user_makes_changes_and_deletes_a_super_user(migrated_app, channel):
-    root = Channel(migrated_app, account("super_user", "root@example.com"), channel)
+def test_a_super_user_makes_changes_and_deletes_a_super_user(site, channel):
+    root = Channel(site, account("super_user", "root@example.com"), channel)
     other = account("super_user", "other@example.com")
     plain = account("user", "plain@example.com")
     assert root.add(name="Eve", email="eve@example.com", role="super_user") == "done"
@@ -327,11 +334,11 @@ def test_a_super_user_makes_changes_and_deletes_a_super_user(migrated_app, chann
 
 @pytest.mark.parametrize("channel", CHANNELS)
 @pytest.mark.parametrize("role", ["admin", "super_user"])
-def test_nobody_deletes_themselves_or_changes_their_own_role(migrated_app, role, channel):
+def test_nobody_deletes_themselves_or_changes_their_own_role(site, role, channel):
     # Another super_user, so that the last super_user rule is not what refuses.
     account("super_user", "other@example.com")
     me = account(role, "me@example.com")
-    channel = Channel(migrated_app, me, channel)
+    channel = Channel(site, me, channel)
     before = users_now()
     assert channel.delete(me) == 403
     assert channel.edit(me, role="user") == 403
@@ -343,10 +350,10 @@ def test_nobody_deletes_themselves_or_changes_their_own_role(migrated_app, role,
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
-def test_the_last_super_user_is_neither_deleted_nor_demoted(migrated_app, channel):
+def test_the_last_super_user_is_neither_deleted_nor_demoted(site, channel):
     root = account("super_user", "root@example.com")
-    admin = Channel(migrated_app, account("admin", "admin@example.com"), channel)
-    myself = Channel(migrated_app, root, channel)
+    admin = Channel(site, account("admin", "admin@example.com"), channel)
+    myself = Channel(site, root, channel)
     before = users_now()
     # Only a super_user may touch a super_user, and not themselves: nobody
     # through the page or the API can take the last one away...
@@ -357,7 +364,7 @@ def test_the_last_super_user_is_neither_deleted_nor_demoted(migrated_app, channe
     assert users_now() == before
 
 
-def test_the_store_keeps_the_last_super_user_whoever_asks(migrated_app):
+def test_the_store_keeps_the_last_super_user_whoever_asks(site):
     # ...and the store refuses it even to the operator (manage.py's actor),
     # whom no role rule stops.
     root = account("super_user", "root@example.com")
@@ -387,11 +394,11 @@ LOCK_WAITERS = {
 @pytest.mark.parametrize("change", ["demote", "delete"])
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_the_last_two_super_users_removing_each_other_at_once_leave_one(
-        migrated_app, database_url, backend, channel, change):
+        site, database_url, backend, channel, change):
     a = account("super_user", "a@example.com")
     b = account("super_user", "b@example.com")
     account("admin", "admin@example.com")
-    channels = {a: Channel(migrated_app, a, channel), b: Channel(migrated_app, b, channel)}
+    channels = {a: Channel(site, a, channel), b: Channel(site, b, channel)}
     db.session.remove()
     # Connections without the lock timeout the migrations set on theirs.
     db.engine.dispose()
@@ -436,11 +443,11 @@ def waiting(engine, backend):
         return connection.exec_driver_sql(LOCK_WAITERS[backend]).scalar()
 
 
-def test_signed_out_posts_change_nothing(migrated_app):
+def test_signed_out_posts_change_nothing(site):
     target = account("user", "plain@example.com")
     token_rows = ApiToken.query.count()
     before = users_now()
-    client = own_client(migrated_app)
+    client = own_client(site)
     token = csrf_token(client.get("/sign-in").get_data(as_text=True))
     for path, data in [
             ("/users", {"name": "Eve", "email": "eve@example.com", "role": "super_user"}),
@@ -462,11 +469,11 @@ def test_signed_out_posts_change_nothing(migrated_app):
     assert ApiToken.query.count() == token_rows
 
 
-def test_form_posts_without_their_csrf_token_are_refused(migrated_app):
+def test_form_posts_without_their_csrf_token_are_refused(site):
     root = account("super_user", "root@example.com")
     target = account("user", "plain@example.com")
     before = users_now()
-    signed_out = own_client(migrated_app)
+    signed_out = own_client(site)
     signed_out.get("/sign-in")  # a session with a CSRF token, which the posts leave out
     response = signed_out.post("/sign-in", data={"email": "root@example.com",
                                                  "password": "correct horse battery"})
@@ -474,7 +481,7 @@ def test_form_posts_without_their_csrf_token_are_refused(migrated_app):
     assert "CSRF token" in response.get_data(as_text=True)
     assert outcome(signed_out.get("/")) == SIGN_IN
 
-    page = page_client(migrated_app, db.session.get(User, root))
+    page = page_client(site, db.session.get(User, root))
     page.get("/")
     for path, data in [
             ("/users", {"name": "Eve", "email": "eve@example.com", "role": "user"}),
