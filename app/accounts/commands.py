@@ -58,8 +58,8 @@ def read_new_password(stdin=None):
     first line of standard input."""
     stdin = stdin or sys.stdin
     if stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if password and getpass.getpass("Repeat the password: ") != password:
+        password = _typed("Password: ")
+        if password and _typed("Repeat the password: ") != password:
             raise AccountError("the passwords differ: run the command again")
     else:
         password = stdin.readline().rstrip("\r\n")
@@ -67,6 +67,15 @@ def read_new_password(stdin=None):
         return checked_password(password)
     except PasswordRefused as error:
         raise AccountError(str(error)) from None
+
+
+def _typed(prompt):
+    """A line typed without echo; the end of input (Ctrl-D) is nothing typed."""
+    try:
+        return getpass.getpass(prompt)
+    except EOFError:
+        print(file=sys.stderr)  # the error then starts a line of its own
+        return ""
 
 
 def account_lines():
