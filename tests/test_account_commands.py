@@ -209,6 +209,23 @@ def test_passwords_that_differ_at_a_terminal_change_nothing(cli, backend, stack)
     assert users() == before
 
 
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("answers, message", [
+    ([("Password: ", "\x04")], "the password is empty: choose one of at least 8 characters"),
+    ([("Password: ", PASSWORD), ("Repeat the password: ", "\x04")],
+     "the passwords differ: run the command again"),
+], ids=["first", "repeated"])
+def test_the_end_of_input_at_a_password_prompt_is_a_mistake_in_one_line(
+        cli, backend, answers, message):
+    # Ctrl-D at the prompt: nothing typed.
+    code, screen = manage_on_terminal(
+        cli, "create_user", "--email", "ada@example.com", "--name", "Ada", answers=answers)
+    assert code == 1, screen
+    assert "Traceback" not in screen
+    assert "error: " + message + "\n" in screen
+    assert users() == {}
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_set_password_ends_the_sessions_signed_in_with_the_old_one(cli, migrated_app, stack):
     make_account("admin")
