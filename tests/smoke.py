@@ -9,7 +9,8 @@ those this script's Python computes), then a new repository (db init, db migrate
 upgrade, db check, db downgrade base), then what `db migrate` writes on
 that Python's alembic for a model change (an enum value added, a column
 renamed, answered at a pseudo-terminal) run up, checked, down and up; then
-the online forms `db migrate` writes on PostgreSQL and MariaDB (an index
+the account commands (create_user typed at a pseudo-terminal, the others
+with stdin, a bad role in one line); then the online forms `db migrate` writes on PostgreSQL and MariaDB (an index
 and a unique column: op.create_index_online, op.create_unique_online; the
 primary key made BIGINT: op.expand_column and, after the deploy,
 op.contract_column on PostgreSQL), linted, run up phase by phase, checked,
@@ -31,7 +32,10 @@ import importlib.util
 import json
 import os
 import pty
+import re
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -70,6 +74,26 @@ MODEL_CHANGES = [
      'name = db.Column("full_name", db.String(128), nullable=False)'),
 ]
 RENAME_QUESTION = "Did you rename users.name to users.full_name"
+# How long a command at the pseudo-terminal may take, questions answered.
+TERMINAL_SECONDS = 300
+ACCOUNT_PASSWORD = "smoke test password"
+# (manage.py arguments, stdin, exit code, pattern of its stdout, or of its
+# stderr when it fails) after create_user made root@example.com.
+ACCOUNT_STEPS = [
+    (("create_user", "-e", "ada@example.com", "-n", "Ada", "-r", "admin"),
+     "another password\n", 0, re.compile(r"Created ada@example\.com \(admin\)\.\n\Z")),
+    (("create_user", "-e", "bob@example.com", "-n", "Bob", "-r", "emperor"), "a password\n", 1,
+     # (guest: MODEL_CHANGES added it)
+     re.compile(r"error: unknown role 'emperor': use one of super_user, admin, user, guest\n\Z")),
+    (("set_password", "-e", "ada@example.com"), "a new password\n", 0,
+     re.compile(r"Set the password of ada@example\.com\.\n\Z")),
+    (("create_token", "-e", "ada@example.com", "-d", "30"), None, 0, re.compile(r"ut_\S{43}\n\Z")),
+    (("list_users",), None, 0, re.compile(
+        r"ID +EMAIL +NAME +ROLE +PASSWORD +TOKENS\n1 +root@example\.com +Root +super_user +set +0\n"
+        r"2 +ada@example\.com +Ada +admin +set +1\n\Z")),
+    (("revoke_token", "1"), None, 0, re.compile(r"Revoked API token 1\.\n\Z")),
+    (("list_tokens",), None, 0, re.compile(r"ID .*\n1 +ada@example\.com +api .* revoked\n\Z")),
+]
 # What then runs the revision db migrate wrote.
 CHANGED_WORKFLOW = [
     ("history.db", ("manage.py", "db", "upgrade"), None),
@@ -179,6 +203,7 @@ def run_workflow(venv):
                 or checksums_differ(venv, work)
                 or migrate_a_model_change(venv, work)
                 or run_steps(venv, work, CHANGED_WORKFLOW)
+                or manage_accounts(venv, work)
                 or migrate_online(venv, online)
                 or run_steps(venv, legacy, LEGACY_WORKFLOW))
 
@@ -252,17 +277,61 @@ def migrate_a_model_change(venv, folder):
     models = Path(folder) / "app" / "models.py"
     text = models.read_text()
     for old, new in MODEL_CHANGES:
-        text = text.replace(old, new)
+        text = text.replace(old, new, 1)  # User's, the first model
     models.write_text(text)
+    code, shown, answered = at_terminal(venv, folder, ["db", "migrate", "-m", "changes"],
+                                        [(RENAME_QUESTION, "y")])
+    [script] = list(Path(folder, "migrations", "versions").glob("*_changes.py")) or [None]
+    if code != 0 or "Traceback" in shown or answered != 1:
+        return "db migrate at a terminal: " + (shown.strip().splitlines() or [""])[-1]
+    if "new_column_name='full_name'" not in script.read_text() or "guest" not in script.read_text():
+        return "db migrate wrote no rename or no enum value: " + script.name
+    return None
+
+
+def manage_accounts(venv, folder):
+    """The account commands of manage.py (@manager.option, @manager.command)
+    on the committed history's database: create_user at a pseudo-terminal,
+    then ACCOUNT_STEPS; return None, or what failed."""
+    code, shown, answered = at_terminal(
+        venv, folder, ["create_user", "-e", "root@example.com", "-n", "Root", "-r", "super_user"],
+        [("Password: ", ACCOUNT_PASSWORD), ("Repeat the password: ", ACCOUNT_PASSWORD)])
+    if code != 0 or "Traceback" in shown or answered != 2:
+        return "create_user at a terminal: " + (shown.strip().splitlines() or [""])[-1]
+    if ACCOUNT_PASSWORD in shown:
+        return "create_user showed the password it was typed"
     env = clean_environment()
     env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, "history.db")
-    argv = [str(venv / "bin" / "python"), "manage.py", "db", "migrate", "-m", "changes"]
+    python = str(venv / "bin" / "python")
+    for args, stdin, code, expected in ACCOUNT_STEPS:
+        result = subprocess.run([python, "manage.py"] + list(args), cwd=folder, env=env,
+                                input=stdin, capture_output=True, text=True)
+        output = result.stdout if code == 0 else result.stderr
+        if result.returncode != code or not expected.match(output):
+            return "{} exited {} and printed {!r}".format(
+                " ".join(args), result.returncode, result.stdout + result.stderr)
+    return None
+
+
+def at_terminal(venv, folder, args, answers):
+    """Run `python manage.py args` on the committed history's database at a
+    pseudo-terminal, typing each (prompt, reply) of `answers` in turn when
+    its prompt shows; return its exit code, the screen, and how many
+    replies it took."""
+    env = clean_environment()
+    env["DATABASE_URL"] = "sqlite:///" + os.path.join(folder, "history.db")
+    argv = [str(venv / "bin" / "python"), "manage.py"] + list(args)
     pid, terminal = pty.fork()
-    if pid == 0:  # the child: db migrate, with the terminal as stdin and stdout
+    if pid == 0:  # the child: the command, with the terminal as stdin and stdout
         os.chdir(folder)
         os.execve(argv[0], argv, env)
-    screen, answered = b"", False
+    screen, answered, seen = b"", 0, 0
+    deadline = time.monotonic() + TERMINAL_SECONDS
     while True:
+        if not select.select([terminal], [], [], max(0, deadline - time.monotonic()))[0]:
+            os.kill(pid, signal.SIGKILL)  # waiting for an answer nobody gives
+            screen += b"\n(no output for the rest of its time: killed)"
+            break
         try:
             chunk = os.read(terminal, 4096)
         except OSError:  # it ended and closed the terminal
@@ -270,18 +339,16 @@ def migrate_a_model_change(venv, folder):
         if not chunk:
             break
         screen += chunk
-        if not answered and RENAME_QUESTION.encode() in screen:
-            os.write(terminal, b"y\n")
-            answered = True
+        if answered < len(answers):
+            prompt, reply = answers[answered]
+            found = screen.find(prompt.encode(), seen)
+            if found >= 0:
+                os.write(terminal, reply.encode() + b"\n")
+                seen = found + len(prompt)
+                answered += 1
     _, status = os.waitpid(pid, 0)
     os.close(terminal)
-    shown = screen.decode(errors="replace")
-    [script] = list(Path(folder, "migrations", "versions").glob("*_changes.py")) or [None]
-    if os.waitstatus_to_exitcode(status) != 0 or "Traceback" in shown or not answered:
-        return "db migrate at a terminal: " + (shown.strip().splitlines() or [""])[-1]
-    if "new_column_name='full_name'" not in script.read_text() or "guest" not in script.read_text():
-        return "db migrate wrote no rename or no enum value: " + script.name
-    return None
+    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace"), answered
 
 
 def checksums_differ(venv, folder):
