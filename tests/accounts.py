@@ -24,7 +24,9 @@ def _password_hash(password, parameters):
 def password_hash(password=PASSWORD):
     """The hash of `password` with the app's parameters, made once per test
     process (a hash takes the time Argon2id is meant to take)."""
-    return _password_hash(password, repr(hasher()))
+    current = hasher()
+    return _password_hash(password, (current.time_cost, current.memory_cost,
+                                     current.parallelism))
 
 
 def make_account(role, email=None, name=None, password=PASSWORD):

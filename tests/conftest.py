@@ -62,12 +62,14 @@ class Client(FlaskClient):
 
     A request made while the test holds an app context (the `app` fixture
     does) shares that context's `g` with the test and with every other
-    request, and Flask-Login keeps the request's user there: without this,
-    a second client would be taken for the first one's user. On a server
+    request, and Flask-Login keeps the request's user there (access.py the
+    API token's): without this, a second client would be taken for the
+    first one's user. On a server
     each request has a context of its own."""
 
     def open(self, *args, **kwargs):
         g.pop("_login_user", None)
+        g.pop("token_user", None)  # app/accounts/access.py's
         return super().open(*args, **kwargs)
 
 
