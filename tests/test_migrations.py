@@ -67,8 +67,10 @@ def test_stairway(alembic_runner, alembic_engine, revision):
 
 
 users = sa.table("users", *(sa.column(name) for name in (
-    "id", "name", "email", "role", "created_at", "updated_at")))
+    "id", "name", "email", "role", "created_at", "updated_at", "password_hash")))
 
+# A password hash as the accounts revision's users.password_hash holds one.
+PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA"
 # A row written at each revision, in the columns that revision has.
 ROWS_BY_REVISION = {
     REVISION_IDS[0]: {"id": 1, "name": "Ada"},
@@ -78,6 +80,8 @@ ROWS_BY_REVISION = {
     REVISION_IDS[3]: {"id": 4, "name": "Barbara", "email": "barbara@example.com",
                       "role": "super_user"},
     REVISION_IDS[4]: {"id": 5, "name": "José", "email": "josé@example.com"},
+    REVISION_IDS[5]: {"id": 6, "name": "Alan", "email": "alan@example.com",
+                      "password_hash": PASSWORD_HASH},
 }
 
 
@@ -90,18 +94,21 @@ def test_rows_written_at_every_revision_survive_every_later_upgrade(
 
     with alembic_engine.connect() as connection:
         rows = connection.execute(
-            sa.select(users.c.id, users.c.name, users.c.email, users.c.role)
+            sa.select(users.c.id, users.c.name, users.c.email, users.c.role,
+                      users.c.password_hash)
             .order_by(users.c.id)).all()
         missing_timestamps = connection.execute(
             sa.select(sa.func.count()).select_from(users).where(
                 sa.or_(users.c.created_at.is_(None), users.c.updated_at.is_(None)))
         ).scalar()
+    # Users from before the accounts have no password (they cannot sign in).
     assert [tuple(row) for row in rows] == [
-        (1, "Ada", "user-1@placeholder.invalid", "user"),
-        (2, "Grace", "grace@example.com", "user"),
-        (3, "Edsger", "edsger@example.com", "admin"),
-        (4, "Barbara", "barbara@example.com", "super_user"),
-        (5, "José", "josé@example.com", "user"),
+        (1, "Ada", "user-1@placeholder.invalid", "user", None),
+        (2, "Grace", "grace@example.com", "user", None),
+        (3, "Edsger", "edsger@example.com", "admin", None),
+        (4, "Barbara", "barbara@example.com", "super_user", None),
+        (5, "José", "josé@example.com", "user", None),
+        (6, "Alan", "alan@example.com", "user", PASSWORD_HASH),
     ]
     assert missing_timestamps == 0
 
@@ -117,7 +124,7 @@ def test_downgrading_to_base_keeps_every_row_until_the_table_goes(
     with alembic_engine.connect() as connection:
         names = connection.execute(
             sa.select(users.c.name).order_by(users.c.id)).scalars().all()
-    assert names == ["Ada", "Grace", "Edsger", "Barbara", "José"]
+    assert names == ["Ada", "Grace", "Edsger", "Barbara", "José", "Alan"]
 
 
 def test_the_email_backfill_fills_every_row_across_batches(alembic_runner, alembic_engine):

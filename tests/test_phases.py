@@ -10,8 +10,10 @@ import re
 import pytest
 from sqlalchemy import text
 
-from tests.support import assert_ok, error_lines
+from tests.support import assert_ok, committed_revisions, error_lines
 
+# The head of the committed history, which the changes below follow.
+HEAD = committed_revisions()[-1][0]
 UPDATED_AT = "    updated_at = db.Column("
 NICKNAME = "    nickname = db.Column(db.String(64))"
 
@@ -64,7 +66,7 @@ def test_db_migrate_writes_the_drop_after_the_deploy(users):
     assert "Writing the change in two phases" in result.stderr
     (before_id, before), (after_id, after) = written(users, result).items()
     assert "add_column" in before and "drop_column('updated_at')" not in before
-    assert "down_revision = '8f3a6c2d5e71'" in before
+    assert "down_revision = '{}'".format(HEAD) in before
     assert "drop_column('updated_at')" in after and "add_column" in after  # its downgrade
     assert "branch_labels = ('post_deploy',)" in after
     assert "down_revision = None" in after and "depends_on = '{}'".format(before_id) in after
@@ -119,7 +121,7 @@ def test_each_phase_runs_its_own_part(users, door):
     assert "updated_at" in users.columns("users") and "nickname" in users.columns("users")
     assert_ok(downgrade(users, door))
     assert "nickname" not in users.columns("users")
-    assert users.version() == ["8f3a6c2d5e71"]
+    assert users.version() == [HEAD]
 
 
 def test_db_upgrade_runs_both_phases(users):
