@@ -72,6 +72,14 @@ class RunningServer:
         return wait_for_server(self.url + path, self.process)
 
 
+# The child of Project.manage_on_terminal makes the pseudo-terminal its
+# controlling terminal, as a login shell's is, so that getpass reads
+# /dev/tty there (never the terminal the tests were started from), then
+# runs manage.py.
+TERMINAL_TRAMPOLINE = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+                       "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
+
+
 class Project:
     """A copy of the project in a temporary folder, driven through manage.py."""
 
@@ -104,16 +112,19 @@ class Project:
             server.process.terminate()
             server.stdout, server.stderr = server.process.communicate(timeout=stop_within)
 
-    def manage_on_terminal(self, *args, answers=(), env=None, timeout=120):
+    def manage_on_terminal(self, *args, answers=(), env=None, timeout=120,
+                           python=sys.executable):
         """Run `python manage.py *args` with a pseudo-terminal as stdin,
-        stdout and stderr; `answers` [(prompt, reply)] answer the prompts in
-        order, each once its prompt text is on the screen. Return
-        (exit code, everything the terminal showed)."""
+        stdout, stderr and controlling terminal (where getpass reads);
+        `answers` [(prompt, reply)] answer the prompts in order, each once
+        its prompt text is on the screen. Return (exit code, everything the
+        terminal showed)."""
         controller, terminal = pty.openpty()
         process = subprocess.Popen(
-            [sys.executable, "manage.py", *args], cwd=str(self.root),
+            [python, "-c", TERMINAL_TRAMPOLINE, "manage.py", *args], cwd=str(self.root),
             env=self.environment(dict({"TERM": "dumb"}, **(env or {}))),
-            stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True)
+            stdin=terminal, stdout=terminal, stderr=terminal, close_fds=True,
+            start_new_session=True)
         os.close(terminal)
         screen, pending, deadline = "", list(answers), time.monotonic() + timeout
         answered = 0  # the screen up to here has been answered

@@ -4,11 +4,8 @@ test's database, the password typed at a terminal or sent on standard
 input. The main cases run on both stacks' interpreters; a mistake ends in
 one line `error: ...` on stderr, exit code 1, and changes nothing."""
 import datetime
-import os
-import select
 import subprocess
 import sys
-import time
 from importlib import metadata
 
 import pytest
@@ -66,52 +63,13 @@ def end_the_tests_transaction():
     db.session.remove()
 
 
-# The child makes the pseudo-terminal its controlling terminal, as a login
-# shell's is, so that getpass reads /dev/tty there (and never the terminal
-# the tests were started from), then runs manage.py.
-TERMINAL_TRAMPOLINE = ("import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-                       "os.execv(sys.executable, [sys.executable] + sys.argv[1:])")
-
-
 def manage_on_terminal(project, *args, answers=(), stack=STACK, timeout=60):
-    """`python manage.py *args` at a pseudo-terminal; `answers`
+    """`python manage.py *args` of `stack` at a pseudo-terminal; `answers`
     [(prompt, typed line)] are typed in order, each once its prompt shows.
     Return (exit code, all the terminal showed)."""
-    import pty
-
     end_the_tests_transaction()
-    controller, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [stack_python(stack), "-c", TERMINAL_TRAMPOLINE, "manage.py", *args],
-        cwd=str(project.root), env=project.environment({"TERM": "dumb"}),
-        stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True)
-    os.close(terminal)
-    screen, pending, answered = "", list(answers), 0
-    deadline = time.monotonic() + timeout
-    try:
-        while True:
-            assert time.monotonic() < deadline, "no end; the terminal shows:\n" + screen
-            ready, _, _ = select.select([controller], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(controller, 4096)
-                except OSError:  # the program ended and the terminal closed
-                    break
-                if not chunk:
-                    break
-                screen += chunk.decode(errors="replace").replace("\r\n", "\n")
-            if pending and pending[0][0] in screen[answered:]:
-                os.write(controller, (pending.pop(0)[1] + "\n").encode())
-                answered = len(screen)
-            if not ready and process.poll() is not None:
-                break
-    finally:
-        os.close(controller)
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-    assert not pending, "never asked {!r}; the terminal shows:\n{}".format(pending[0][0], screen)
-    return process.returncode, screen
+    return project.manage_on_terminal(*args, answers=answers, timeout=timeout,
+                                      python=stack_python(stack))
 
 
 def succeeded(result, stdout=None):
