@@ -1,10 +1,9 @@
 """The users app: create_app builds it for a configuration name."""
-from . import migrating  # first: it makes `flask_script` importable before flask_migrate loads
-
 import os
 
 from flask import Flask
 
+from . import migrating  # first: it makes `flask_script` importable before flask_migrate loads
 from .config import ConfigError, config_class, database_binds, database_url, secret_key
 from .extensions import csrf, db, login_manager, migrate
 from .migrating.database import bind_engines

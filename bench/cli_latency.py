@@ -5,8 +5,16 @@ against the same command of the Flask-Migrate tutorial's one-file app."""
 import tempfile
 
 from bench.measure import (
-    PYTHON, alembic, alembic_ini, environment, manage, median, project_copy, run,
-    tutorial_app)
+    PYTHON,
+    alembic,
+    alembic_ini,
+    environment,
+    manage,
+    median,
+    project_copy,
+    run,
+    tutorial_app,
+)
 
 TARGET_RATIO = 1.25
 # `db current` against the tutorial's one-file app on the same database.

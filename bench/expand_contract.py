@@ -51,11 +51,22 @@ import time
 from contextlib import ExitStack
 
 from bench import writes_during_upgrade as writes
-from bench.measure import PYTHON, environment, manage, run
 from bench.big_tables import driver_connection
-from bench.writes_during_upgrade import (SIDES, TEAMS, close, copy_of, count_users, edit,
-                                         lint_verdict, new_model, on_database, operations,
-                                         what_failed, write_source)
+from bench.measure import PYTHON, environment, manage, run
+from bench.writes_during_upgrade import (
+    SIDES,
+    TEAMS,
+    close,
+    copy_of,
+    count_users,
+    edit,
+    lint_verdict,
+    new_model,
+    on_database,
+    operations,
+    what_failed,
+    write_source,
+)
 
 BACKENDS = writes.BACKENDS
 TARGET_SECONDS = writes.TARGET_SECONDS

@@ -12,10 +12,9 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
+import flask_migrate
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-
-import flask_migrate
 
 from app.migrating.database import create_database, drop_database
 from tests.legacy_apps.adopt import copy_app

@@ -1,6 +1,7 @@
 """The results as a Markdown table and a PNG plot."""
-from bench import (api_load, autogenerate, big_tables, cli_latency, expand_contract as expand,
-                   lint, long_history, writes_during_upgrade as writes)
+from bench import api_load, autogenerate, big_tables, cli_latency, lint, long_history
+from bench import expand_contract as expand
+from bench import writes_during_upgrade as writes
 
 
 def seconds(value):

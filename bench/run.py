@@ -21,8 +21,17 @@ import sys
 import time
 from importlib import metadata
 
-from bench import (api_load, autogenerate, big_tables, cli_latency, expand_contract, lint,
-                   long_history, report, writes_during_upgrade)
+from bench import (
+    api_load,
+    autogenerate,
+    big_tables,
+    cli_latency,
+    expand_contract,
+    lint,
+    long_history,
+    report,
+    writes_during_upgrade,
+)
 from bench.measure import ROOT, Backend
 
 FULL = {

@@ -12,8 +12,8 @@ from flask import g
 from flask.testing import FlaskClient
 
 from app import create_app
-from app.migrating.database import drop_database
 from app.extensions import db, migrate
+from app.migrating.database import drop_database
 from tests import accounts, backends, browser
 from tests.support import Project, copy_project
 

@@ -47,6 +47,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from tests.legacy_apps.adopt import adopt, copy_app  # noqa: E402  (needs ROOT on the path)
+
 # stack: (requirements file, oldest Python, newest Python)
 STACKS = {
     "classic": ("requirements.txt", (3, 8), (3, 13)),

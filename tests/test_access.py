@@ -26,8 +26,14 @@ from app.accounts.tokens import create_token, revoke_token, utcnow
 from app.extensions import db
 from app.models import ApiToken, User
 from app.users.store import MAX_ID, delete_user, update_user
-from tests.accounts import (FAST_PASSWORD_HASH, make_account, own_client, page_client, sign_in,
-                            token_client)
+from tests.accounts import (
+    FAST_PASSWORD_HASH,
+    make_account,
+    own_client,
+    page_client,
+    sign_in,
+    token_client,
+)
 from tests.support import csrf_token
 
 # What a client gets, as ROUTES writes it: a status, or a redirect and where to.

@@ -9,8 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.legacy_apps.adopt import (ENV_PY, GUIDE_LINES, PACKAGE, adopt, copy_app,
-                                     swap_env_py)
+from tests.legacy_apps.adopt import ENV_PY, GUIDE_LINES, PACKAGE, adopt, copy_app, swap_env_py
 from tests.support import PROJECT_ROOT, Project, assert_ok, error_lines, revision_id
 
 GUIDE = PROJECT_ROOT / "docs" / "ADOPTING.md"

@@ -4,13 +4,19 @@ import os
 import stat
 
 import pytest
-
-from app import create_app
-from app.migrating import RunServer
 from sqlalchemy.engine import make_url
 
+from app import create_app
 from app.config import (
-    CONFIGS, DB_PARTS, Config, ConfigError, ProductionConfig, database_url, secret_key)
+    CONFIGS,
+    DB_PARTS,
+    Config,
+    ConfigError,
+    ProductionConfig,
+    database_url,
+    secret_key,
+)
+from app.migrating import RunServer
 
 
 @pytest.fixture(autouse=True)

@@ -15,8 +15,13 @@ import pytest
 from sqlalchemy import text
 
 from tests.support import assert_ok, error_lines
-from tests.test_autogenerate import (NAME_COLUMN, NEW_NOT_NULL_PROMPT, assert_clean, execute,
-                                     round_trip)
+from tests.test_autogenerate import (
+    NAME_COLUMN,
+    NEW_NOT_NULL_PROMPT,
+    assert_clean,
+    execute,
+    round_trip,
+)
 from tests.test_cli import new_revision_id
 
 ROWS = 1000

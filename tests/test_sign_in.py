@@ -21,8 +21,14 @@ from app import create_app
 from app.accounts.commands import set_account_password
 from app.extensions import db
 from app.models import SignInFailure, User
-from tests.accounts import (FAST_PASSWORD_HASH, PASSWORD, OwnContextClient, make_account,
-                            own_client, sign_in)
+from tests.accounts import (
+    FAST_PASSWORD_HASH,
+    PASSWORD,
+    OwnContextClient,
+    make_account,
+    own_client,
+    sign_in,
+)
 from tests.support import assert_ok, csrf_token, running_server
 
 WRONG = "Wrong email or password."

@@ -17,8 +17,8 @@ from flask import abort, current_app, g, jsonify, redirect, request, url_for
 from flask_login import current_user
 
 from .. import models
-from . import permissions
 from ..extensions import login_manager
+from . import permissions
 from .tokens import user_of_token
 
 PUBLIC, READ, CHANGE = "public", "read", "change"

@@ -49,8 +49,13 @@ from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
 from .online.failures import StepRefused
 from .status import status_of
-from .table_locks import (is_lock_timeout, limit_lock_waits, session_settings,
-                          table_lock_timeout, timed_out)
+from .table_locks import (
+    is_lock_timeout,
+    limit_lock_waits,
+    session_settings,
+    table_lock_timeout,
+    timed_out,
+)
 
 logger = logging.getLogger("alembic.env")
 

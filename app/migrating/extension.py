@@ -3,10 +3,10 @@ drop-in for `from flask_migrate import Migrate`."""
 import flask_migrate
 
 from . import templates
-from .lint import new_revision
 from .commands import flask_check, flask_createdb, flask_lint, flask_log, flask_validate
 from .database import bind_engines, prepare_engine
 from .errors import report_errors_in_one_line
+from .lint import new_revision
 
 
 class Migrate(flask_migrate.Migrate):

@@ -20,9 +20,19 @@ from sqlalchemy.engine import make_url
 
 from .database import bind_engines, bind_metadata, commit_pending, connect
 from .env import (
-    CHANGING_COMMANDS, CURRENT_COMMAND, command_name, configure, explained_failure,
-    include_name, logger, prepare_changing_command, revision_errors_explained, run_with,
-    start_script, warn_if_unfinished)
+    CHANGING_COMMANDS,
+    CURRENT_COMMAND,
+    command_name,
+    configure,
+    explained_failure,
+    include_name,
+    logger,
+    prepare_changing_command,
+    revision_errors_explained,
+    run_with,
+    start_script,
+    warn_if_unfinished,
+)
 from .lock import lock_timeout, migration_lock
 from .log import unfinished
 from .templates import MISSING_BINDS

@@ -12,8 +12,15 @@ from ..accounts.access import CHANGE, READ, access, actor
 from ..extensions import csrf
 from . import users
 from .fields import CLEANERS, FieldError
-from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, update_user,
-                    users_after)
+from .store import (
+    MAX_ID,
+    DuplicateEmail,
+    create_user,
+    delete_user,
+    find_user,
+    update_user,
+    users_after,
+)
 
 REQUIRED_FIELDS = ("name", "email")
 

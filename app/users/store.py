@@ -7,7 +7,6 @@ from ..accounts.permissions import SUPER_USER, LastSuperUser
 from ..extensions import db
 from ..models import ApiToken, User
 
-
 # Ids are database integers; a larger one cannot exist and would overflow
 # SQLite's driver, so the API's URLs and every ?after=/?before= stop there.
 MAX_ID = 2 ** 63 - 1

@@ -10,8 +10,16 @@ from ..accounts.access import CHANGE, READ, access, actor
 from ..models import User
 from . import users
 from .forms import AddUserForm, EditUserForm
-from .store import (MAX_ID, DuplicateEmail, create_user, delete_user, find_user, update_user,
-                    users_after, users_before)
+from .store import (
+    MAX_ID,
+    DuplicateEmail,
+    create_user,
+    delete_user,
+    find_user,
+    update_user,
+    users_after,
+    users_before,
+)
 
 
 @users.route("/", methods=["GET"])

@@ -5,9 +5,8 @@ Revises:
 Create Date: 2026-11-23 09:27:41.187703
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "12277d3c90ff"

@@ -8,9 +8,8 @@ Create Date: 2026-11-23 09:27:45.729415
 import logging
 import time
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "584d4ebb0fa6"

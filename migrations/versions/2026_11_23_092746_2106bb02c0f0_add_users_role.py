@@ -5,9 +5,8 @@ Revises: 584d4ebb0fa6
 Create Date: 2026-11-23 09:27:46.412775
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "2106bb02c0f0"

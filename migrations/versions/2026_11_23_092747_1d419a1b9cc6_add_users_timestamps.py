@@ -5,9 +5,8 @@ Revises: 2106bb02c0f0
 Create Date: 2026-11-23 09:27:47.166035
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1d419a1b9cc6"

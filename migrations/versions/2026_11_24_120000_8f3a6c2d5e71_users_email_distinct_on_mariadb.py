@@ -13,7 +13,6 @@ before it stores it. Other databases are left as they are.
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = "8f3a6c2d5e71"
 down_revision = "1d419a1b9cc6"

@@ -5,9 +5,8 @@ Revises: 8f3a6c2d5e71
 Create Date: 2026-12-02 05:52:53.141552
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '6da34c4031ad'

@@ -35,8 +35,17 @@ import logging
 
 from alembic import context
 
-from . import (expand_contract, mysql, not_null, online, order, post_deploy, postgresql,
-               renames, sqlite)
+from . import (
+    expand_contract,
+    mysql,
+    not_null,
+    online,
+    order,
+    post_deploy,
+    postgresql,
+    renames,
+    sqlite,
+)
 from .questioner import questioner_for_this_run
 
 logger = logging.getLogger("alembic.env")

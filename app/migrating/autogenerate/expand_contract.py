@@ -28,7 +28,6 @@ from ..online.operations import ContractColumnOp, ExpandColumnOp
 from .online import alter_column_without
 
 
-
 def sync_enum_values_op():
     """alembic-postgresql-enum's operation class, imported only here, on
     PostgreSQL: importing the library switches on its comparison for every

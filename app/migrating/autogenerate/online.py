@@ -25,8 +25,13 @@ import os
 from alembic.operations import ops
 from flask import current_app
 
-from ..online.operations import (CreateForeignKeyOnlineOp, CreateIndexOnlineOp,
-                                 CreateUniqueOnlineOp, DropIndexOnlineOp, SetNotNullOnlineOp)
+from ..online.operations import (
+    CreateForeignKeyOnlineOp,
+    CreateIndexOnlineOp,
+    CreateUniqueOnlineOp,
+    DropIndexOnlineOp,
+    SetNotNullOnlineOp,
+)
 
 SETTING = "MIGRATE_ONLINE"
 DIALECTS = ("postgresql", "mysql")

@@ -11,9 +11,15 @@ from sqlalchemy.sql.elements import conv
 from sqlalchemy.sql.functions import Function
 
 from ..online.backfill import BackfillOp
-from ..online.operations import (ContractColumnOp, CreateForeignKeyOnlineOp,
-                                 CreateIndexOnlineOp, CreateUniqueOnlineOp, DropIndexOnlineOp,
-                                 ExpandColumnOp, SetNotNullOnlineOp)
+from ..online.operations import (
+    ContractColumnOp,
+    CreateForeignKeyOnlineOp,
+    CreateIndexOnlineOp,
+    CreateUniqueOnlineOp,
+    DropIndexOnlineOp,
+    ExpandColumnOp,
+    SetNotNullOnlineOp,
+)
 
 
 class RenameColumnOp(ops.AlterColumnOp):

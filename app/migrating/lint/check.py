@@ -9,7 +9,6 @@ from .findings import ERROR, WARNING, Overruled
 from .rehearsal import rehearse
 from .suppressions import Suppressions
 
-
 AFTER_DEPLOY = ("the revision runs after the deploy (branch post_deploy), when no code of the "
                 "old release still uses what it drops")
 

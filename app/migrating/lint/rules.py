@@ -23,8 +23,13 @@ import re
 import sqlalchemy as sa
 from alembic.operations import ops
 
-from ..online import (ONLINE_OPERATIONS, BackfillOp, CreateCheckOnlineOp, SetNotNullOnlineOp,
-                      table_copy)
+from ..online import (
+    ONLINE_OPERATIONS,
+    BackfillOp,
+    CreateCheckOnlineOp,
+    SetNotNullOnlineOp,
+    table_copy,
+)
 from ..phases import is_post_deploy
 from . import mysql, postgresql
 from .column_types import enum_values, is_longer_string, is_narrowed, type_name

@@ -89,7 +89,7 @@ def version():
         return None
     try:
         result = subprocess.run([program, "--version"], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, universal_newlines=True, timeout=30)
+                                stderr=subprocess.DEVNULL, text=True, timeout=30)
     except OSError:
         return None
     return result.stdout.strip().split()[-1] if result.returncode == 0 and result.stdout else None
@@ -117,7 +117,7 @@ def check(rehearsals, session_settings, postgresql_version=None):
         try:
             result = subprocess.run(command + sorted(owners), cwd=folder,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    universal_newlines=True, timeout=300)
+                                    text=True, timeout=300)
         except OSError as error:
             raise SquawkUnavailable("squawk ({}) does not run here: {}".format(
                 program, error.strerror or error))

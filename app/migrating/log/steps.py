@@ -33,7 +33,7 @@ from sqlalchemy.schema import CreateTable
 from ..database import committed, database_error, first_line
 from ..online import resume
 from .checksum import checksum_of_file
-from .table import ERROR_LENGTH, table, message_of
+from .table import ERROR_LENGTH, message_of, table
 
 # The recorder of the database whose revisions run now in this process (a
 # multidb run has one per database and runs them in turn).

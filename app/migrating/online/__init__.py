@@ -33,9 +33,17 @@ from alembic.operations import Operations
 
 from . import expand_contract, mysql, postgresql, resume, sqlite
 from .backfill import BackfillOp
-from .operations import (ONLINE_OPERATIONS, ContractColumnOp, CreateCheckOnlineOp,
-                         CreateForeignKeyOnlineOp, CreateIndexOnlineOp, CreateUniqueOnlineOp,
-                         DropIndexOnlineOp, ExpandColumnOp, SetNotNullOnlineOp)
+from .operations import (
+    ONLINE_OPERATIONS,
+    ContractColumnOp,
+    CreateCheckOnlineOp,
+    CreateForeignKeyOnlineOp,
+    CreateIndexOnlineOp,
+    CreateUniqueOnlineOp,
+    DropIndexOnlineOp,
+    ExpandColumnOp,
+    SetNotNullOnlineOp,
+)
 
 __all__ = ["NAMES", "ONLINE_OPERATIONS", "BackfillOp", "ContractColumnOp",
            "CreateCheckOnlineOp", "CreateForeignKeyOnlineOp", "CreateIndexOnlineOp",

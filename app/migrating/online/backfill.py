@@ -26,8 +26,7 @@ a --sql script the backfill is one UPDATE.
 import time
 
 import sqlalchemy as sa
-from alembic.operations import Operations
-from alembic.operations import ops
+from alembic.operations import Operations, ops
 
 from . import resume
 from .progress import Progress

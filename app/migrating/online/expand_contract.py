@@ -62,8 +62,15 @@ from sqlalchemy.sql.elements import conv
 
 from .backfill import BackfillOp, Batches
 from .failures import RERUN, StepRefused
-from .postgresql import (_add_not_valid_then_validate, _build_index, _constraint_state,
-                         MISSING, briefly_locking, fitted, not_null_check_name)
+from .postgresql import (
+    MISSING,
+    _add_not_valid_then_validate,
+    _build_index,
+    _constraint_state,
+    briefly_locking,
+    fitted,
+    not_null_check_name,
+)
 from .statements import compiled, execute, qualified, quote
 
 logger = logging.getLogger("alembic.runtime.migration")

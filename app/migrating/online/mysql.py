@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import AddConstraint
 
 from . import resume, table_copy
-from .failures import StepRefused, RERUN, refusal, refused_by_rows
+from .failures import RERUN, StepRefused, refusal, refused_by_rows
 from .statements import compiled, execute, qualified, quote
 
 ONLINE = "ALGORITHM=INPLACE, LOCK=NONE"

@@ -18,8 +18,7 @@ They are registered with Alembic when this package is imported, which the
 migration env does before any revision runs (as alembic-postgresql-enum's
 operations are).
 """
-from alembic.operations import Operations
-from alembic.operations import ops
+from alembic.operations import Operations, ops
 
 
 @Operations.register_operation("create_index_online")

@@ -1,15 +1,16 @@
 # The env.py of a repository made by Flask-Migrate 1.x: it copies the app's
 # URL into the alembic config, connects through engine_from_config, and
 # writes a revision from `db migrate` even when nothing changed.
-from __future__ import with_statement
+from logging.config import fileConfig
+
 from alembic import context
 from sqlalchemy import engine_from_config, pool
-from logging.config import fileConfig
 
 config = context.config
 fileConfig(config.config_file_name)
 
 from flask import current_app
+
 config.set_main_option('sqlalchemy.url', current_app.config.get('SQLALCHEMY_DATABASE_URI'))
 target_metadata = current_app.extensions['migrate'].db.metadata
 

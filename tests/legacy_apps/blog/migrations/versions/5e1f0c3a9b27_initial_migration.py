@@ -10,8 +10,8 @@ Create Date: 2014-03-02 21:14:07.118532
 revision = '5e1f0c3a9b27'
 down_revision = None
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 def upgrade():

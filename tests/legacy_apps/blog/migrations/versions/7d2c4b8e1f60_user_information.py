@@ -10,8 +10,8 @@ Create Date: 2014-03-09 18:40:22.905114
 revision = '7d2c4b8e1f60'
 down_revision = '5e1f0c3a9b27'
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 
 def upgrade():
