@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """The command line of the app, as in the Flask-Migrate tutorials:
 
-    python manage.py db upgrade      # and db init, migrate, downgrade, history, check, log, validate, lint...
+    python manage.py db upgrade      # and db init, migrate, downgrade, history, check, log,
+                                     # validate, lint...
     python manage.py runserver
     python manage.py shell
     python manage.py create_user --email ada@example.com --name Ada --role super_user

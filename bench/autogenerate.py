@@ -74,7 +74,8 @@ def prepare(root, url):
     shutil.rmtree(versions)
     versions.mkdir()
     inis = {}
-    for label, library in (("plain", ""), ("with library", "import alembic_postgresql_enum  # noqa\n")):
+    libraries = (("plain", ""), ("with library", "import alembic_postgresql_enum  # noqa\n"))
+    for label, library in libraries:
         reference = root / label.replace(" ", "_")
         (reference / "versions").mkdir(parents=True)
         (reference / "env.py").write_text(REFERENCE_ENV.format(library=library))

@@ -335,7 +335,8 @@ def write_revision(backend, side, root, env, change, revisions_before):
         text = paths[0].read_text()
         for function, body in zip(("upgrade", "downgrade"), by_hand):
             text = re.sub(r"(def {}\(\):\n)    pass\n".format(function),
-                          lambda match: match.group(1) + "    " + body + "\n", text, count=1)
+                          lambda match, body=body: match.group(1) + "    " + body + "\n",
+                          text, count=1)
         write_source(paths[0], text)
         return paths, "by hand", None
     if change.renames and side == "ours":

@@ -10,7 +10,8 @@ upgrade, db check, db downgrade base), then what `db migrate` writes on
 that Python's alembic for a model change (an enum value added, a column
 renamed, answered at a pseudo-terminal) run up, checked, down and up; then
 the account commands (create_user typed at a pseudo-terminal, the others
-with stdin, a bad role in one line); then the online forms `db migrate` writes on PostgreSQL and MariaDB (an index
+with stdin, a bad role in one line); then the online forms `db migrate`
+writes on PostgreSQL and MariaDB (an index
 and a unique column: op.create_index_online, op.create_unique_online; the
 primary key made BIGINT: op.expand_column and, after the deploy,
 op.contract_column on PostgreSQL), linted, run up phase by phase, checked,
@@ -418,7 +419,8 @@ def main():
         for stack, (_, oldest, newest) in STACKS.items():
             if not oldest <= parse(version) <= newest:
                 print("Python {} / {} stack: not supported (it needs Python {} to {}), "
-                      "skipped".format(version, stack, "%d.%d" % oldest, "%d.%d" % newest))
+                      "skipped".format(version, stack, "{}.{}".format(*oldest),
+                                      "{}.{}".format(*newest)))
                 continue
             started = time.monotonic()
             problem = run_workflow(prepared_venv(stack, version, python))

@@ -235,7 +235,8 @@ def test_a_not_null_column_gets_a_one_off_value_at_a_terminal(users, backend):
 
 
 def rename_name_column(project):
-    project.edit_models(NAME_COLUMN, 'name = db.Column("full_name", db.String(128), nullable=False)')
+    project.edit_models(NAME_COLUMN,
+                        'name = db.Column("full_name", db.String(128), nullable=False)')
 
 
 def test_a_rename_confirmed_at_a_terminal_keeps_every_value(users, backend):

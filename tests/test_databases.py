@@ -279,7 +279,7 @@ def test_email_collation_downgrade_refuses_addresses_it_would_merge(project):
 def test_six_upgrades_started_together_apply_each_revision_once(project):
     processes = [project.start("db", "upgrade") for _ in range(6)]
     results = [(process.wait(timeout=120),) + process.communicate() for process in processes]
-    for returncode, stdout, stderr in results:
+    for returncode, _stdout, stderr in results:
         assert returncode == 0, stderr
         assert "Traceback" not in stderr
     applied = [line.split("Running upgrade ", 1)[1].split(",")[0]

@@ -17,6 +17,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from tests import backends
 from tests.support import assert_ok, error_lines
@@ -227,7 +228,7 @@ def test_the_tables_own_foreign_keys_keep_their_names(users, tool):
     assert execute(users, "SELECT constraint_name FROM information_schema.table_constraints "
                           "WHERE table_schema = DATABASE() AND table_name = 'users' AND "
                           "constraint_type = 'FOREIGN KEY'") == [("fk_users_team_id_teams",)]
-    with pytest.raises(Exception):
+    with pytest.raises(DBAPIError):
         execute(users, "UPDATE users SET team_id = 3 WHERE id = 1")
 
 

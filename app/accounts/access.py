@@ -26,8 +26,10 @@ ROLES_FOR = {READ: models.ROLES, CHANGE: ("super_user", "admin")}
 # Flask's own route, which no view of ours marks.
 ENDPOINT_ACCESS = {"static": PUBLIC}
 API_PREFIX = "/api/"
-TOKEN_HELP = ("send an API token as 'Authorization: Bearer <token>'; make one with: "
-              "python manage.py create_token --email <your email>")
+# A help text, not a password.
+TOKEN_HELP = (
+    "send an API token as 'Authorization: Bearer <token>'; make one with: "  # noqa: S105
+    "python manage.py create_token --email <your email>")
 
 
 def access(level):

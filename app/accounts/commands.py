@@ -96,7 +96,8 @@ def token_lines():
         state = "valid" if is_valid(token) else (
             "revoked" if token.revoked_at else "expired")
         user = token.user
-        rows.append((str(token.id), user.email if user else "(deleted)", token.name, _when(token.created_at),
+        rows.append((str(token.id), user.email if user else "(deleted)", token.name,
+                     _when(token.created_at),
                      _when(token.expires_at) if token.expires_at else "never", state))
     return _table(rows)
 

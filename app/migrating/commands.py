@@ -283,7 +283,8 @@ class Lint(Command):
 
 # The same commands for the Flask CLI, for projects moving off
 # Flask-Script: `flask db-check`, `flask db-createdb`, `flask db-validate`,
-# `flask db-log` and `flask db-lint`. (They cannot join `flask db`: Flask looks up that group's commands before it loads the app.)
+# `flask db-log` and `flask db-lint`. (They cannot join `flask db`: Flask
+# looks up that group's commands before it loads the app.)
 @click.command("db-check", help=CHECK_HELP)
 @click.option("-d", "--directory", default=None, help=DIRECTORY_HELP)
 @with_appcontext

@@ -86,8 +86,8 @@ def run_online():
             configure(
                 connections[name].dialect.name, len(names),
                 connection=connections[name],
-                upgrade_token="%s_upgrades" % name,
-                downgrade_token="%s_downgrades" % name,
+                upgrade_token="{}_upgrades".format(name),
+                downgrade_token="{}_downgrades".format(name),
                 target_metadata=bind_metadata(extension.db, name or None),
                 include_name=include_name,
                 database_name=name,

@@ -41,7 +41,7 @@ def _sign_out_if_deleted():
     if not current_user.is_authenticated:
         return
     try:
-        current_user.email
+        current_user.email  # noqa: B018 (loads the row: a deleted user raises)
     except ObjectDeletedError:
         logout_user()
 

@@ -171,5 +171,6 @@ def undoes(candidate, operation):
 
 
 def type_text(type_):
-    return str(type_.compile(dialect=postgresql.dialect())) if isinstance(type_, sa.types.TypeEngine) \
-        else str(type_)
+    if isinstance(type_, sa.types.TypeEngine):
+        return str(type_.compile(dialect=postgresql.dialect()))
+    return str(type_)

@@ -55,7 +55,7 @@ class Questioner:
         [(table_name, column)] made NOT NULL, or None to leave them: left
         here, with a warning."""
         for table, column in columns:
-            warn("{0}.{1} becomes NOT NULL: the upgrade fails if a row holds NULL in "
+            warn("{}.{} becomes NOT NULL: the upgrade fails if a row holds NULL in "
                  "it; set them in the revision first, or run db migrate on a terminal "
                  "to choose a value".format(table, column.name))
         return [None] * len(columns)
@@ -165,13 +165,13 @@ def value_for(column, answer):
         value = ast.literal_eval(answer)
     except (ValueError, SyntaxError):
         raise ValueError("{} is not a Python literal: quote text ('n/a'), "
-                         "write numbers as they are".format(answer))
+                         "write numbers as they are".format(answer)) from None
     if kind in (datetime.datetime, datetime.date) and isinstance(value, str):
         try:
             return kind.fromisoformat(value)
         except ValueError:
             raise ValueError("{!r} is not a date: write '2026-01-31' or "
-                             "'2026-01-31 12:00:00'".format(value))
+                             "'2026-01-31 12:00:00'".format(value)) from None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if kind is not None and not isinstance(value, kind):

@@ -178,8 +178,8 @@ def named_objects(table, dialect, indexes=()):
     for constraint in table.constraints:
         if not constraint.name or isinstance(constraint, sa.PrimaryKeyConstraint):
             continue
-        if isinstance(constraint, sa.CheckConstraint) and getattr(constraint, "_type_bound", False) \
-                and dialect.name != "sqlite":
+        if isinstance(constraint, sa.CheckConstraint) \
+                and getattr(constraint, "_type_bound", False) and dialect.name != "sqlite":
             continue  # an Enum's CHECK exists only where the enum is not native
         kind = {sa.UniqueConstraint: "unique", sa.CheckConstraint: "check",
                 sa.ForeignKeyConstraint: "foreignkey"}.get(type(constraint))

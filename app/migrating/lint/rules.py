@@ -262,7 +262,7 @@ def set_not_null(table, column, dialect, filled):
                "makes {}.{} NOT NULL with no backfill before it: MariaDB/MySQL does it in "
                "place ({}: writes go on), but the upgrade fails if a row holds "
                "NULL".format(table, column, mysql.ONLINE),
-               "check first that no row holds NULL (SELECT 1 FROM {} WHERE {} IS NULL LIMIT "
+               "check first that no row holds NULL (SELECT 1 FROM {} WHERE {} IS NULL LIMIT "  # noqa: S608 (advice)
                "1), or fill them in the same revision (db migrate asks for the value and "
                "writes op.backfill)".format(table, column))
     elif not filled:
@@ -456,7 +456,8 @@ def downgrade_enum_values(path):
         if not (isinstance(function, ast.FunctionDef) and function.name.startswith("downgrade")):
             continue
         for node in ast.walk(function):
-            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "sync_enum_values":
+            if isinstance(node, ast.Call) \
+                    and getattr(node.func, "attr", None) == "sync_enum_values":
                 arguments = {keyword.arg: keyword.value for keyword in node.keywords}
                 try:
                     name = ast.literal_eval(arguments["enum_name"])

@@ -23,8 +23,9 @@ from .findings import ERROR, WARNING, Finding
 
 ERRORS = {
     "adding-field-with-default", "adding-foreign-key-constraint", "adding-not-nullable-field",
-    "adding-serial-primary-key-field", "adding-required-field", "ban-alter-domain-with-add-constraint",
-    "ban-concurrent-index-creation-in-transaction", "ban-create-domain-with-constraint",
+    "adding-serial-primary-key-field", "adding-required-field",
+    "ban-alter-domain-with-add-constraint", "ban-concurrent-index-creation-in-transaction",
+    "ban-create-domain-with-constraint",
     "ban-drop-column", "ban-drop-database", "ban-drop-table", "ban-truncate-cascade",
     "changing-column-type", "constraint-missing-not-valid", "disallowed-unique-constraint",
     "renaming-column", "renaming-table", "require-concurrent-index-creation",
@@ -33,8 +34,9 @@ ERRORS = {
 # Every rule of squawk 2.x, for suppressions that name one.
 RULES = {
     "adding-field-with-default", "adding-foreign-key-constraint", "adding-not-nullable-field",
-    "adding-serial-primary-key-field", "adding-required-field", "ban-alter-domain-with-add-constraint",
-    "ban-char-field", "ban-concurrent-index-creation-in-transaction",
+    "adding-serial-primary-key-field", "adding-required-field",
+    "ban-alter-domain-with-add-constraint", "ban-char-field",
+    "ban-concurrent-index-creation-in-transaction",
     "ban-create-domain-with-constraint", "ban-drop-column", "ban-drop-constraint",
     "ban-drop-database", "ban-drop-not-null", "ban-drop-table", "ban-truncate-cascade",
     "ban-uncommitted-transaction",
@@ -88,7 +90,8 @@ def version():
     if program is None:
         return None
     try:
-        result = subprocess.run([program, "--version"], stdout=subprocess.PIPE,
+        # The installed squawk, with a list of arguments and no shell.
+        result = subprocess.run([program, "--version"], stdout=subprocess.PIPE,  # noqa: S603
                                 stderr=subprocess.DEVNULL, text=True, timeout=30)
     except OSError:
         return None
@@ -115,12 +118,11 @@ def check(rehearsals, session_settings, postgresql_version=None):
         if postgresql_version:
             command += ["--pg-version", str(postgresql_version)]
         try:
-            result = subprocess.run(command + sorted(owners), cwd=folder,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    text=True, timeout=300)
+            result = subprocess.run(command + sorted(owners), cwd=folder,  # noqa: S603
+                                    capture_output=True, text=True, timeout=300)
         except OSError as error:
             raise SquawkUnavailable("squawk ({}) does not run here: {}".format(
-                program, error.strerror or error))
+                program, error.strerror or error)) from None
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     # squawk exits 0 without findings, 1 with them (printed); anything else,

@@ -29,7 +29,8 @@ def steps_done(row):
 def as_dict(row, database=None, after_deploy=()):
     """One row for --json: times in ISO 8601 (UTC), status spelled out;
     `after_deploy`: the revisions of the post-deploy phase (phases.py)."""
-    entry = {"after_deploy": row.revision in after_deploy, "revision": row.revision, "message": row.message, "direction": row.direction,
+    entry = {"after_deploy": row.revision in after_deploy, "revision": row.revision,
+             "message": row.message, "direction": row.direction,
              "status": status(row), "checksum": row.checksum,
              "started_at": _iso(row.started_at), "finished_at": _iso(row.finished_at),
              "duration_ms": row.duration_ms, "database_user": row.database_user,

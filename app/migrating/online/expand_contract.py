@@ -96,8 +96,9 @@ NAMES_OF_KEYS = ("ARRAY(SELECT a.attname FROM unnest({keys}) WITH ORDINALITY AS 
                  "JOIN pg_attribute a ON a.attrelid = {table} AND a.attnum = k.num "
                  "ORDER BY k.n)")
 # The indexes of the column: on it, or on an expression of it.
+# A fixed query (the names are bound parameters).
 INDEXES = sa.text(
-    "SELECT ic.relname AS name, i.indisunique AS is_unique, am.amname AS method, "
+    "SELECT ic.relname AS name, i.indisunique AS is_unique, am.amname AS method, "  # noqa: S608
     "i.indexprs IS NOT NULL OR i.indpred IS NOT NULL AS derived, "
     "con.conname AS constraint_name, con.contype AS constraint_type, "
     + NAMES_OF_KEYS.format(keys="i.indkey::int2[]", table="i.indrelid") + " AS columns "
