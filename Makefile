@@ -3,6 +3,7 @@
 # make smoke  the migration workflow on Python 3.8 and 3.13, both stacks where they run
 # make serve  the app under gunicorn (2 workers) on 127.0.0.1:8000
 # make bench  the benchmarks (bench/), QUICK=1 for a short run
+# make lint   ruff with the rules in pyproject.toml
 #
 # STACK=classic (the default): Flask 1.1 + Flask-Script, requirements.txt, in .venv
 # STACK=modern: Flask 3.1 + Flask-Script-NG, requirements-modern.txt, in .venv-modern
@@ -25,7 +26,7 @@ endif
 
 BIN := $(VENV)/bin
 
-.PHONY: run serve test smoke bench install install-dev install-bench clean
+.PHONY: run serve test lint smoke bench install install-dev install-bench clean
 
 run: install
 	$(BIN)/python manage.py db upgrade
@@ -39,6 +40,9 @@ serve: install
 
 test: install-dev
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
 
 # The benchmarks (bench/run.py): results in bench/results/. QUICK=1 for a short run.
 bench: install-bench
