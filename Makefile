@@ -3,6 +3,7 @@
 # make smoke  the migration workflow on Python 3.8 and 3.13, both stacks where they run
 # make serve  the app under gunicorn (2 workers) on 127.0.0.1:8000
 # make bench  the benchmarks (bench/), QUICK=1 for a short run
+# make docs   the documentation site (docs/) into docs/_build/html, warnings as errors
 # make lint   ruff with the rules in pyproject.toml
 #
 # STACK=classic (the default): Flask 1.1 + Flask-Script, requirements.txt, in .venv
@@ -26,7 +27,7 @@ endif
 
 BIN := $(VENV)/bin
 
-.PHONY: run serve test lint smoke bench install install-dev install-bench clean
+.PHONY: run serve test lint smoke bench docs install install-dev install-bench clean
 
 run: install
 	$(BIN)/python manage.py db upgrade
@@ -49,6 +50,19 @@ bench: install-bench
 	QUICK=$(QUICK) $(BIN)/python -m bench
 
 install-bench: $(VENV)/.installed-bench
+
+# The documentation site (Sphinx, MyST Markdown) in its own .venv-docs, made
+# with the default python3 whatever the stack: Sphinx needs 3.11 or newer.
+# -W makes every warning an error; -n and MyST's cross-reference warnings
+# catch a link to a page or a heading that does not exist.
+DOCS_VENV := .venv-docs
+docs: $(DOCS_VENV)/.installed
+	$(DOCS_VENV)/bin/sphinx-build -W --keep-going -n -q -b html docs docs/_build/html
+
+$(DOCS_VENV)/.installed: docs/requirements.txt
+	python3 -m venv $(DOCS_VENV)
+	$(DOCS_VENV)/bin/python -m pip install --quiet -r docs/requirements.txt
+	touch $@
 
 # The migration workflow on the oldest and newest supported Python, on each
 # stack that supports it (tests/smoke.py); SMOKE_PYTHONS="3.9 3.12" for others.
@@ -75,4 +89,4 @@ $(VENV)/.installed-bench: $(REQUIREMENTS) $(INCLUDED) bench/requirements.txt | $
 	touch $@ $(VENV)/.installed
 
 clean:
-	rm -rf .venv .venv-modern .venv-smoke .pytest_cache
+	rm -rf .venv .venv-modern .venv-smoke .venv-docs .pytest_cache docs/_build
