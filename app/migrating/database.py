@@ -1,6 +1,7 @@
 """Connecting to the configured database, with errors a person can act on;
 making its connections safe to migrate with; creating the database itself
-(`db createdb`)."""
+(`db createdb`); refusing an alembic.ini that names another database."""
+import configparser
 import os
 import weakref
 from contextlib import contextmanager
@@ -8,7 +9,7 @@ from contextlib import contextmanager
 from flask import current_app
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 CREATE_COMMAND = "python manage.py db createdb"
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
@@ -18,6 +19,9 @@ SERVER_DATABASES = {"postgresql": "postgres", "mysql": "information_schema"}
 # MySQL error codes: unknown database; database exists.
 MYSQL_UNKNOWN_DATABASE = 1049
 MYSQL_DATABASE_EXISTS = 1007
+# The names SQLAlchemy takes for the same server software, and for this host.
+BACKEND_ALIASES = {"postgres": "postgresql", "mariadb": "mysql"}
+THIS_HOST = {"localhost", "127.0.0.1", "::1"}
 
 
 class DatabaseUnavailable(Exception):
@@ -37,6 +41,18 @@ class DatabaseMissing(DatabaseUnavailable):
             describe(url), CREATE_COMMAND))
 
 
+class DatabaseMismatch(Exception):
+    """alembic.ini's sqlalchemy.url names another database than the app's,
+    which is the one every command migrates."""
+
+    @classmethod
+    def between(cls, ini_name, ini_url, app_url):
+        return cls(
+            "{0} sets sqlalchemy.url to {1}, but this app migrates {2} (DATABASE_URL or "
+            "the app's config); remove sqlalchemy.url from {0} and set DATABASE_URL={1} "
+            "to migrate that database".format(ini_name, shown(ini_url), shown(app_url)))
+
+
 def describe(url):
     """The database as a person would name it: database, host, port and user,
     never the password."""
@@ -47,6 +63,60 @@ def describe(url):
     return 'database "{}" on {}:{} as user "{}"'.format(
         url.database, url.host or "localhost",
         url.port or DEFAULT_PORTS.get(backend, "default port"), url.username or "")
+
+
+def shown(url):
+    """`url` as text with its password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def identity(url):
+    """What tells one database from another in `url`, however it is spelt:
+    the backend (postgres, postgresql+psycopg2 and postgresql are one),
+    host, port, database and user; for SQLite, the file's absolute path."""
+    url = make_url(url)
+    backend = url.get_backend_name()
+    backend = BACKEND_ALIASES.get(backend, backend)
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            return backend, ":memory:"
+        return backend, os.path.realpath(url.database)
+    host = (url.host or "localhost").lower()
+    return (backend, "localhost" if host in THIS_HOST else host,
+            url.port or DEFAULT_PORTS.get(backend), url.database, url.username or "")
+
+
+def ini_database_url(file_name, section="alembic"):
+    """The sqlalchemy.url that the ini file `file_name` itself sets in
+    `section` (%(here)s is its folder), or None. Read from the file, not from
+    Alembic's Config, where Flask-Migrate may have put the app's URL."""
+    parser = configparser.ConfigParser(
+        {"here": os.path.dirname(os.path.abspath(file_name))})
+    parser.read(file_name)
+    url = parser.get(section, "sqlalchemy.url", fallback="").strip()
+    return url or None
+
+
+def refuse_another_database(file_name, shown_name, app_url, section="alembic"):
+    """Raise DatabaseMismatch when the ini file `file_name` (named
+    `shown_name` to the user) sets sqlalchemy.url to a database other than
+    `app_url`, the one about to be migrated: Alembic's tutorials have readers
+    set it, and silently migrating another database than the one they named
+    is worse than refusing."""
+    if file_name is None:
+        return
+    ini_url = ini_database_url(file_name, section)
+    if ini_url is None:
+        return
+    try:
+        ini_identity = identity(ini_url)
+    except ArgumentError:
+        raise DatabaseMismatch(
+            "{0} sets sqlalchemy.url to {1!r}, which is not a database URL; remove "
+            "sqlalchemy.url from {0}: this app migrates {2} (DATABASE_URL or the app's "
+            "config)".format(shown_name, ini_url, shown(app_url))) from None
+    if ini_identity != identity(app_url):
+        raise DatabaseMismatch.between(shown_name, ini_url, app_url)
 
 
 def first_line(error):

@@ -25,6 +25,8 @@ Differences from Flask-Migrate's template:
 - logging keeps the loggers configured before it, so the flask_migrate logger
   that reports errors is never silenced;
 - an ambiguous revision prefix is reported as such, not as "Can't locate";
+- a sqlalchemy.url in the alembic.ini in use that names another database
+  than the app's is refused, not silently ignored (database.py);
 - the database URL is never written into the Alembic config (where
   SQLAlchemy 2 would hide its password, and where it could leak), and --sql
   output is made from the URL's dialect without connecting.
@@ -43,7 +45,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
 from . import phases
-from .database import commit_pending, committed, connect
+from .database import commit_pending, committed, connect, refuse_another_database
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
@@ -82,7 +84,18 @@ def run_with(offline, online):
     else `online`, in the app's context."""
     configure_logging()
     with app_context():
+        refuse_another_database_in_ini()
         (offline if context.is_offline_mode() else online)()
+
+
+def refuse_another_database_in_ini():
+    """Refuse to run when the alembic.ini in use sets sqlalchemy.url to
+    another database than the app's, the one migrated (database.py)."""
+    config = context.config
+    name = config.config_file_name
+    refuse_another_database(name, name and validation.relative(name),
+                            current_app.config["SQLALCHEMY_DATABASE_URI"],
+                            config.config_ini_section)
 
 
 def configure_logging():

@@ -10,11 +10,11 @@ import warnings
 from alembic.script.revision import RevisionError
 from sqlalchemy.exc import DBAPIError
 
-from .database import DatabaseUnavailable, first_line
+from .database import DatabaseMismatch, DatabaseUnavailable, first_line
 
 # Errors whose message says what is wrong and what to do; the app adds its
 # own (its configuration error, say) through report_errors_in_one_line.
-EXPECTED_ERRORS = [DatabaseUnavailable]
+EXPECTED_ERRORS = [DatabaseUnavailable, DatabaseMismatch]
 # alembic only warns when a revision's down_revision names no file, then
 # fails on a bare KeyError; the warning is the message.
 MISSING_REVISION_WARNING = r"Revision \S+ referenced from .* is not present"
