@@ -12,13 +12,14 @@
 # both stacks before flask_migrate looks for it.
 import sys
 
-from flask_migrate import MigrateCommand
-from flask_script import Manager, Shell
-
 from app import create_app, db
 from app.accounts import commands as accounts
 from app.migrating import Check, CreateDb, Lint, Log, RunServer, Validate
 from app.models import User
+
+# isort: split
+from flask_migrate import MigrateCommand
+from flask_script import Manager, Shell
 
 app = create_app()
 manager = Manager(app)

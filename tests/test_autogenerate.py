@@ -393,3 +393,70 @@ def test_an_empty_answer_for_the_one_off_value_stops_without_a_revision(users):
     assert "stopped at users.nickname; no revision was written" in screen
     assert "Traceback" not in screen
     assert users.revision_files() == before
+
+
+LENGTHLESS_TAGS = '''
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+    id = db.Column(db.Integer, primary_key=True)
+    label = db.Column(db.String)
+'''
+ADDRESS_COLUMN = "address = db.Column(db.String(64), nullable=False)"
+
+
+def make_lengthless_string(project, change):
+    """A model change that makes a String column without a length, by
+    `change`; return that column as table.column."""
+    if change == "add_column":
+        project.add_to_model("    nickname = db.Column(db.String, nullable=True)")
+        return "users.nickname"
+    if change == "create_table":
+        models = project.root / "app" / "models.py"
+        models.write_text(models.read_text() + LENGTHLESS_TAGS)
+        return "tags.label"
+    project.edit_models(ADDRESS_COLUMN, ADDRESS_COLUMN.replace("db.String(64)", "db.String"))
+    return "sign_in_failures.address"
+
+
+def migrate_through(project, door):
+    """db migrate through `door`: manage.py, flask or the raw alembic command."""
+    if door == "manage.py":
+        return project.manage("db", "migrate", "-m", "lengthless")
+    if door == "flask":
+        return project.flask("db", "migrate", "-m", "lengthless")
+    return project.alembic("revision", "--autogenerate", "-m", "lengthless")
+
+
+@pytest.mark.backends("mysql")
+@pytest.mark.parametrize("door, change", [
+    ("manage.py", "add_column"), ("manage.py", "create_table"), ("manage.py", "alter_column"),
+    ("flask", "add_column"), ("alembic", "add_column")])
+def test_a_string_without_a_length_is_refused_on_mariadb(users, door, change):
+    column = make_lengthless_string(users, change)
+    before = users.revision_files()
+    result = migrate_through(users, door)
+    if door == "alembic":  # alembic's own exit code for a CommandError
+        assert result.returncode != 0
+    else:
+        assert result.returncode == 1
+    [line] = error_lines(result.stderr)
+    assert ("{} is a String without a length, which MariaDB and MySQL cannot create "
+            "(VARCHAR needs one); give it one, e.g. db.String(80), then run db migrate "
+            "again; no revision was written".format(column)) in line
+    assert "Traceback" not in result.stderr
+    assert users.revision_files() == before
+
+
+# (Alembic sees no type change from VARCHAR(64) to a VARCHAR without a
+# length on SQLite and PostgreSQL, so alter_column is MariaDB's case only.)
+@pytest.mark.backends("sqlite", "postgresql")
+@pytest.mark.parametrize("change", ["add_column", "create_table"])
+def test_a_string_without_a_length_is_written_with_a_warning_elsewhere(users, backend, change):
+    column = make_lengthless_string(users, change)
+    result = assert_ok(users.manage("db", "migrate", "-m", "lengthless"))
+    assert ("warning: {} is a String without a length: the revision runs on {}, but fails "
+            "on MariaDB and MySQL (VARCHAR needs one); give it one, e.g. "
+            "db.String(80)".format(column, backend)) in result.stderr
+    assert "sa.String()" in written(users, result)
+    assert_ok(users.manage("db", "upgrade"))

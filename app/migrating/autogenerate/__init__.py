@@ -24,6 +24,8 @@ on the database it was made against and loses no data.
                          renamed?
     order.py             the order MariaDB/MySQL accepts: foreign keys
                          before the indexes they use
+    string_length.py     a String without a length, which MariaDB/MySQL
+                         cannot create: refused there, a warning elsewhere
     questioner.py        who answers: the person at the terminal, or, without
                          one, the safe answer or a refusal
 
@@ -45,6 +47,7 @@ from . import (
     postgresql,
     renames,
     sqlite,
+    string_length,
 )
 from .questioner import questioner_for_this_run
 
@@ -75,6 +78,8 @@ def revision_writer(databases=1):
         upgrade_ops, downgrade_ops = script.upgrade_ops_list[-1], script.downgrade_ops_list[-1]
         dialect = migration_context.dialect
         questioner = questioner_for_this_run()
+        # Before any question: an answer would be wasted on a refusal.
+        string_length.refuse_or_warn(upgrade_ops, dialect)
         # A multidb repository runs its databases in transactions committed
         # together, which an online operation's autocommit block would break.
         multidb = context.config.get_main_option("multidb") == "true"
