@@ -92,8 +92,10 @@ def refuse_if_invalid(connection, script):
 
 def accept(connection, script, revision, who):
     """Record the reviewed file of `revision` (a problem of this database) as
-    it is now; return the Problem accepted, or None when `revision` has none."""
+    it is now; return the Problem accepted, or None when `revision` has none.
+    `revision` may be a prefix of the id, as for every other command."""
     _, found = problems(connection, script)
+    revision = revision_named(revision, script, found)
     for problem in found:
         if problem.revision == revision:
             now = who.now()
@@ -104,6 +106,24 @@ def accept(connection, script, revision, who):
                     finished_at=now, duration_ms=0, success=True)))
             return problem
     return None
+
+
+def revision_named(prefix, script, found):
+    """The revision id that `prefix` starts, among the repository's
+    revisions and those of the Problems `found` (whose file may be gone);
+    CommandError when none does, or several do."""
+    known = {script_revision.revision for script_revision in script.walk_revisions()}
+    known.update(problem.revision for problem in found)
+    if prefix in known:
+        return prefix
+    matches = sorted(revision for revision in known if revision.startswith(prefix))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise CommandError("revision {} is ambiguous: it starts {}; give more of its "
+                           "characters".format(prefix, ", ".join(matches)))
+    raise CommandError("no revision starts with {}: db history lists the revisions, "
+                       "db validate the changed or missing ones".format(prefix))
 
 
 def relative(path):
