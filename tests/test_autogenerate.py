@@ -460,3 +460,12 @@ def test_a_string_without_a_length_is_written_with_a_warning_elsewhere(users, ba
             "db.String(80)".format(column, backend)) in result.stderr
     assert "sa.String()" in written(users, result)
     assert_ok(users.manage("db", "upgrade"))
+
+
+@pytest.mark.backends("mysql")
+def test_db_check_lists_a_string_without_a_length_as_a_change_on_mariadb(users):
+    make_lengthless_string(users, "alter_column")
+    result = users.manage("db", "check")
+    assert result.returncode == 1
+    assert "modify_type sign_in_failures.address: VARCHAR(length=64) -> String()" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -177,6 +177,9 @@ def configure(dialect_name, databases=1, **options):
         from . import autogenerate
 
         autogenerate.prepare(dialect_name)
+        if name == COMPARING_COMMAND:
+            options["compare_type"] = autogenerate.string_length.compare_type_option(
+                dialect_name, options.get("compare_type", True))
         context.configure(process_revision_directives=autogenerate.revision_writer(databases),
                           **options)
 

@@ -3,20 +3,14 @@
 does not, so a value added to an Enum went unseen there. Here the values
 are compared on every alembic; a difference becomes alter_column from the
 database's ENUM to the model's, both ways.
-
-A String without a length in the model is a type change here, found before
-alembic's own comparison, which fails compiling it as a VARCHAR; writing the
-revision then refuses it (string_length.py).
 """
 import sqlalchemy as sa
 
 from .compare import register_type_comparison
-from .string_length import lacks_length
 
 
 def enable():
     register_type_comparison(compare_enum_values)
-    register_type_comparison(compare_lengthless_string)
 
 
 def compare_enum_values(autogen_context, alter_column_op, schema, table_name, column_name,
@@ -26,17 +20,6 @@ def compare_enum_values(autogen_context, alter_column_op, schema, table_name, co
     if autogen_context.dialect.name != "mysql" or old is None \
             or not isinstance(metadata_col.type, sa.Enum) \
             or list(old) == list(metadata_col.type.enums):
-        return False
-    alter_column_op.modify_type = metadata_col.type
-    alter_column_op.existing_type = conn_col.type
-    return True
-
-
-def compare_lengthless_string(autogen_context, alter_column_op, schema, table_name,
-                              column_name, conn_col, metadata_col):
-    """Alembic's column comparison: True when the model's type is a String
-    without a length, which no MariaDB/MySQL column can be."""
-    if autogen_context.dialect.name != "mysql" or not lacks_length(metadata_col.type):
         return False
     alter_column_op.modify_type = metadata_col.type
     alter_column_op.existing_type = conn_col.type

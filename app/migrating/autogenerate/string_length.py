@@ -1,7 +1,10 @@
 """A String column without a length: SQLite and PostgreSQL create it, but
 MariaDB and MySQL cannot (their VARCHAR needs a length), so the revision
 fails there. Against MariaDB/MySQL, db migrate refuses and writes nothing;
-elsewhere it writes the revision and warns, naming the column."""
+elsewhere it writes the revision and warns, naming the column. On
+MariaDB/MySQL, such a column in the model is a type change (so that
+alter_column reaches the refusal), found before Alembic's own comparison,
+which fails compiling it as a VARCHAR."""
 import sqlalchemy as sa
 from alembic.operations import ops
 from alembic.util import CommandError
@@ -30,6 +33,24 @@ def refuse_or_warn(upgrade_ops, dialect):
         warn("{} is a String without a length: the revision runs on {}, but fails on "
              "MariaDB and MySQL (VARCHAR needs one); give it one, e.g. "
              "db.String(80)".format(column, dialect.name))
+
+
+def compare_type_option(dialect_name, compare_type):
+    """The compare_type to configure autogenerate with on `dialect_name`: the
+    app's `compare_type` (True, False or a callable), except that on
+    MariaDB/MySQL a model String without a length is a change."""
+    if dialect_name != "mysql" or compare_type is False:
+        return compare_type
+
+    def compare(context, inspected_column, metadata_column, inspected_type, metadata_type):
+        if lacks_length(metadata_type):
+            return True
+        if callable(compare_type):
+            return compare_type(context, inspected_column, metadata_column, inspected_type,
+                                metadata_type)
+        return None  # alembic's own comparison
+
+    return compare
 
 
 def lengthless_columns(upgrade_ops):
