@@ -13,6 +13,8 @@ import secrets
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from app.migrating.database import postgres_scheme_dropped
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names it and the fix."""
@@ -148,10 +150,7 @@ def _parsed(url, source):
 def _checked(url, source, instance_path):
     """`url` as text, once its database is known; SQLite paths made absolute."""
     if url.drivername == "postgres":
-        raise ConfigError(
-            "{} names postgres://, which SQLAlchemy no longer accepts: "
-            "write postgresql:// instead".format(source)
-        )
+        raise ConfigError(postgres_scheme_dropped(source))
     try:
         url.get_dialect()
     except NoSuchModuleError:

@@ -35,5 +35,9 @@ from .commands import Check, CreateDb, Lint, Log, RunServer, Validate
 from .errors import report_errors_in_one_line
 from .extension import Migrate
 
+# From the first import on (manage.py's first line): create_app may fail
+# before Migrate is bound, e.g. when Flask-SQLAlchemy 3 refuses the URL.
+report_errors_in_one_line()
+
 __all__ = ["Check", "CreateDb", "Lint", "Log", "Migrate", "RunServer", "Validate",
            "report_errors_in_one_line"]

@@ -27,8 +27,8 @@ CREATEDB_HELP = "Create the configured database if it does not exist yet."
 DIRECTORY_HELP = "Migration script directory (default is 'migrations')"
 VALIDATE_HELP = ("Exit 1 when a revision applied to the database has changed or is gone "
                  "since it ran (the migration log's checksums).")
-ACCEPT_HELP = ("Record the file of this revision as it is now, after reviewing its change "
-               "(or that it is gone for good).")
+ACCEPT_HELP = ("Record the file of this revision (its id, or a unique prefix of it) as it is "
+               "now, after reviewing its change (or that it is gone for good).")
 LOG_HELP = "Show the migration log, newest first: each upgrade, downgrade and stamp."
 JSON_HELP = "Print the log as JSON, for scripts."
 LINT_HELP = ("Check the revisions not yet applied (or --all, or a range A:B) for what "

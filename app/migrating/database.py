@@ -171,6 +171,37 @@ def commit_pending(connection):
         connection.get_transaction().commit()
 
 
+class MigrateNotBound(Exception):
+    """The app a command found has no Migrate bound: typically Migrate(app,
+    db) runs only in manage.py, and alembic.ini's flask_app or FLASK_APP
+    names the factory's package instead."""
+
+    @classmethod
+    def on(cls, app_found):
+        return cls("the app found ({}) has no Migrate bound: bind Migrate(app, db) in "
+                   "create_app, or point flask_app in alembic.ini (FLASK_APP for flask) at "
+                   "the module that binds it, e.g. manage:app".format(app_found))
+
+
+def bound_migrate(app_found=None):
+    """The current app's Migrate state (Flask-Migrate's, with .db, .migrate
+    and .configure_args); MigrateNotBound when none is bound, naming the app
+    as `app_found` (how it was asked for, e.g. flask_app's value) or else by
+    its import name."""
+    extension = current_app.extensions.get("migrate")
+    if extension is None:
+        raise MigrateNotBound.on(app_found or current_app.import_name)
+    return extension
+
+
+def postgres_scheme_dropped(source):
+    """The line for a database URL written postgres://, as Heroku's older
+    DATABASE_URL is: SQLAlchemy 1.4 dropped that name for postgresql.
+    `source` names where the URL came from."""
+    return ("{} names postgres://, which SQLAlchemy no longer accepts: write "
+            "postgresql:// instead".format(source))
+
+
 def bind_engines(db):
     """{bind key: engine} of a Flask-SQLAlchemy `db`, None for the default
     database, on Flask-SQLAlchemy 3.1 (db.engines) and 2.5 (get_engine)."""

@@ -45,7 +45,13 @@ from flask.cli import ScriptInfo
 from sqlalchemy.engine import Connection, make_url
 
 from . import phases
-from .database import commit_pending, committed, connect, refuse_another_database
+from .database import (
+    bound_migrate,
+    commit_pending,
+    committed,
+    connect,
+    refuse_another_database,
+)
 from .errors import report_errors_in_one_line
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
@@ -122,18 +128,27 @@ def app_context():
         yield
         return
     report_errors_in_one_line()
-    with load_app().app_context():
+    name = app_import_path()
+    with load_app(name).app_context():
+        # Checked here, where the name the app was asked for is known: an app
+        # whose Migrate is bound only in manage.py has none.
+        bound_migrate(name)
         yield
 
 
-def load_app():
-    """The app, for the raw alembic command: named by `flask_app` in
-    alembic.ini's [alembic] section or by FLASK_APP, as `flask` takes it
-    ("package", "module:app", "package:create_app()"); without either, found
-    the way `flask` finds it (an app or a create_app factory in app.py or
-    wsgi.py, or in an app/ package)."""
-    name = context.config.get_main_option("flask_app") or os.environ.get("FLASK_APP")
-    return ScriptInfo(app_import_path=name or None).load_app()
+def app_import_path():
+    """The app the raw alembic command migrates, as `flask_app` in
+    alembic.ini's [alembic] section or else FLASK_APP names it, written as
+    FLASK_APP is ("package", "module:app", "package:create_app('default')",
+    with literal arguments); None when neither is set."""
+    return context.config.get_main_option("flask_app") or os.environ.get("FLASK_APP") or None
+
+
+def load_app(name):
+    """The app named `name` (app_import_path()), loaded as `flask` loads it;
+    without a name, found the way `flask` finds it (an app or a create_app
+    factory in app.py or wsgi.py, or in an app/ package)."""
+    return ScriptInfo(app_import_path=name).load_app()
 
 
 def include_name(name, type_, parent_names):
@@ -203,7 +218,7 @@ def upgrade_in_phase():
 
 
 def run_offline():
-    extension = current_app.extensions["migrate"]
+    extension = bound_migrate()
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     configure(
         url.get_backend_name(),
@@ -237,12 +252,12 @@ def run_online():
     if isinstance(connectable, Connection):
         run_on(connectable)
         return
-    with connect(connectable or current_app.extensions["migrate"].db.engine) as connection:
+    with connect(connectable or bound_migrate().db.engine) as connection:
         run_on(connection)
 
 
 def run_on(connection):
-    extension = current_app.extensions["migrate"]
+    extension = bound_migrate()
     configure(
         connection.dialect.name,
         connection=connection,

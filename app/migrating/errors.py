@@ -4,17 +4,31 @@ code 1, whichever door the command came through (manage.py, flask, alembic).
 Anything else is a bug and keeps its traceback."""
 import configparser
 import os
+import re
 import sys
 import warnings
 
 from alembic.script.revision import RevisionError
-from sqlalchemy.exc import DBAPIError
+from flask.cli import NoAppException
+from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
-from .database import DatabaseMismatch, DatabaseUnavailable, first_line
+from .database import (
+    DatabaseMismatch,
+    DatabaseUnavailable,
+    MigrateNotBound,
+    first_line,
+    postgres_scheme_dropped,
+)
 
 # Errors whose message says what is wrong and what to do; the app adds its
 # own (its configuration error, say) through report_errors_in_one_line.
-EXPECTED_ERRORS = [DatabaseUnavailable, DatabaseMismatch]
+EXPECTED_ERRORS = [DatabaseUnavailable, DatabaseMismatch, MigrateNotBound]
+# SQLAlchemy's NoSuchModuleError for a URL written postgres:// (or postgres+driver://).
+POSTGRES_PLUGIN = re.compile(r"sqlalchemy\.dialects:postgres(\.|$)")
+# How the raw alembic command names the app it migrates.
+NAMING_THE_APP = ("name it in alembic.ini's flask_app (or FLASK_APP) as FLASK_APP takes it: "
+                  "module:app, or module:create_app('default') with literal arguments, "
+                  "e.g. manage:app")
 # alembic only warns when a revision's down_revision names no file, then
 # fails on a bare KeyError; the warning is the message.
 MISSING_REVISION_WARNING = r"Revision \S+ referenced from .* is not present"
@@ -44,6 +58,11 @@ def one_line(error):
     if isinstance(error, configparser.Error):
         source = getattr(error, "source", None)
         return "cannot read {}: {}".format(source or "alembic.ini", first_line(error))
+    if isinstance(error, NoSuchModuleError) and POSTGRES_PLUGIN.search(str(error)):
+        return postgres_scheme_dropped("the app's database URL")
+    if isinstance(error, NoAppException):  # only the raw alembic command loads it unguarded
+        return "cannot load the app ({}): {}".format(first_line(error).rstrip("."),
+                                                     NAMING_THE_APP)
     return None
 
 

@@ -11,7 +11,10 @@ and for any legacy manage.py.
 
 Flask-Migrate 2.7 builds MigrateCommand only if `from flask_script import
 Manager` works when flask_migrate is first imported, so this module must run
-before that: importing the migrating package runs it first.
+before that: importing the migrating package runs it first. The `flask`
+command imports flask_migrate before the app (its `db` group is a plugin), so
+under `flask` with FLASK_APP=manage.py on the modern stack flask_migrate is
+imported again here, to build the MigrateCommand that manage.py mounts.
 """
 import importlib
 import inspect
@@ -31,6 +34,16 @@ def getargspec(function):
     return ArgSpec(spec.args, spec.varargs, spec.varkw, spec.defaults)
 
 
+def build_migrate_command():
+    """Import flask_migrate again if it was imported while flask_script was
+    not importable: its MigrateCommand is then a stand-in without commands
+    (Flask-Migrate's FakeCommand), which manage.py cannot mount as `db`."""
+    flask_migrate = sys.modules.get("flask_migrate")
+    if flask_migrate is not None and \
+            type(getattr(flask_migrate, "MigrateCommand", None)).__name__ == "FakeCommand":
+        importlib.reload(flask_migrate)
+
+
 def inspect_with_getargspec():
     """A copy of the inspect module with getargspec, for Flask-Script alone."""
     module = types.ModuleType("inspect")
@@ -45,6 +58,7 @@ except ImportError:
     sys.modules["flask_script"] = importlib.import_module(FORK)
     for name in FORK_SUBMODULES:
         sys.modules["flask_script." + name] = importlib.import_module(FORK + "." + name)
+    build_migrate_command()
 else:
     if not hasattr(inspect, "getargspec"):
         flask_script.commands.inspect = inspect_with_getargspec()

@@ -18,7 +18,7 @@ from alembic.util import CommandError
 from flask import current_app
 from sqlalchemy.engine import make_url
 
-from .database import bind_engines, bind_metadata, commit_pending, connect
+from .database import bind_engines, bind_metadata, bound_migrate, commit_pending, connect
 from .env import (
     CHANGING_COMMANDS,
     CURRENT_COMMAND,
@@ -53,7 +53,7 @@ def run():
 
 def run_offline():
     """--sql: the SQL of each database in turn, on stdout."""
-    extension = current_app.extensions["migrate"]
+    extension = bound_migrate()
     urls = dict(current_app.config["SQLALCHEMY_BINDS"] or {})
     urls[""] = current_app.config["SQLALCHEMY_DATABASE_URI"]
     for name in bind_names():
@@ -75,7 +75,7 @@ def run_online():
     """Every database in one run: upgrade, downgrade and stamp hold the
     migration lock of each and log each one's steps (taken in the same order
     by every process), and a revision that fails rolls back every database."""
-    extension = current_app.extensions["migrate"]
+    extension = bound_migrate()
     names = bind_names()
     engines = bind_engines(extension.db)
     with ExitStack() as stack:

@@ -3,10 +3,10 @@ from collections import namedtuple
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import phases
+from .database import bound_migrate
 
 UPGRADE_COMMAND = "python manage.py db upgrade"
 
@@ -44,7 +44,7 @@ def migration_status(directory=None):
     reached, and alembic's CommandError when the database names a revision
     that no script defines.
     """
-    config = current_app.extensions["migrate"].migrate.get_config(directory)
+    config = bound_migrate().migrate.get_config(directory)
     script = ScriptDirectory.from_config(config)
     return status_of(script, current_revisions())
 
@@ -70,7 +70,7 @@ def pending_revisions(script, current):
 def current_revisions():
     """The revisions the database is at, as recorded in alembic_version (an
     empty tuple before the first upgrade). Needs an app context."""
-    engine = current_app.extensions["migrate"].db.engine
+    engine = bound_migrate().db.engine
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_heads()
 

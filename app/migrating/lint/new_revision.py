@@ -13,9 +13,8 @@ import re
 import sys
 
 from alembic.script import ScriptDirectory, write_hooks
-from flask import current_app
 
-from ..database import bind_engines
+from ..database import bind_engines, bound_migrate
 from ..table_locks import table_lock_timeout
 
 HOOK = "db_lint"
@@ -48,7 +47,7 @@ def lint_written_revision(path, options):
         versions = os.path.dirname(os.path.abspath(path))
         directory = os.path.dirname(versions) if os.path.basename(versions) == "versions" \
             else None
-        config = current_app.extensions["migrate"].migrate.get_config(directory)
+        config = bound_migrate().migrate.get_config(directory)
         script_directory = ScriptDirectory.from_config(config)
         scripts = [script_directory.get_revision(revision)]
         outcome = Outcome()
@@ -74,7 +73,7 @@ def databases_of(config):
     """(bind name, engine) of each database the repository migrates: the
     default one (name None), or, for a multidb repository, each bind ('' for
     the default)."""
-    engines = bind_engines(current_app.extensions["migrate"].db)
+    engines = bind_engines(bound_migrate().db)
     if config.get_main_option("multidb") != "true":
         return [(None, engines[None])]
     return [("" if key is None else key, engine) for key, engine in engines.items()]
