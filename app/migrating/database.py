@@ -11,7 +11,8 @@ from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-CREATE_COMMAND = "python manage.py db createdb"
+from . import doors
+
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306}
 # Databases every server has and every user may connect to, to run CREATE
 # DATABASE from.
@@ -38,7 +39,7 @@ class DatabaseMissing(DatabaseUnavailable):
     @classmethod
     def named_in(cls, url):
         return cls('{} does not exist: create it with "{}"'.format(
-            describe(url), CREATE_COMMAND))
+            describe(url), doors.command("createdb")))
 
 
 class DatabaseMismatch(Exception):

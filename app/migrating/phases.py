@@ -88,7 +88,7 @@ def pending_after_deploy(script, pending):
 
 def pending_after_deploy_line(count, upgrade_command):
     """What to say when `count` post-deploy revisions are all that is
-    pending."""
-    return '{} post-deploy migration(s) not applied: after the deploy, run "{} -x ' \
-        'phase={}"'.format(count, upgrade_command, AFTER)
+    pending; `upgrade_command` runs them (with -x phase=post-deploy)."""
+    return '{} post-deploy migration(s) not applied: after the deploy, run "{}"'.format(
+        count, upgrade_command)
 

@@ -5,9 +5,11 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import phases
+from . import doors, phases
 from .database import bound_migrate
 
+# The fix the app's own pages name (health.py): the manage.py door's words,
+# since no command line is in use there.
 UPGRADE_COMMAND = "python manage.py db upgrade"
 
 
@@ -31,10 +33,10 @@ class MigrationStatus(namedtuple("MigrationStatus", "current heads pending after
         if self.is_current:
             return None
         if self.is_ready:
-            return phases.pending_after_deploy_line(len(self.pending), UPGRADE_COMMAND)
+            return phases.pending_after_deploy_line(
+                len(self.pending), doors.command("upgrade", x="phase=" + phases.AFTER))
         return '{} unapplied migration(s): run "{}"'.format(
-            len(self.pending), UPGRADE_COMMAND
-        )
+            len(self.pending), doors.command("upgrade"))
 
 
 def migration_status(directory=None):

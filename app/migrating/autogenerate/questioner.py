@@ -8,6 +8,8 @@ import sys
 
 from alembic.util import CommandError
 
+from .. import doors
+
 NOW = "now"
 NO_REVISION = "no revision was written"
 
@@ -18,6 +20,12 @@ def questioner_for_this_run():
     if stdin is not None and stdin.isatty():
         return InteractiveQuestioner()
     return Questioner()
+
+
+def at_a_terminal():
+    """The command that asks these questions when run at a terminal: the
+    door's own (db migrate, or alembic revision --autogenerate)."""
+    return '"{}"'.format(doors.command("migrate", "-m <message>"))
 
 
 def warn(message):
@@ -47,8 +55,9 @@ class Questioner:
         raise CommandError(
             "{} {} NOT NULL without a server_default, so the rows the table already "
             "holds would have no value: give it a server_default, make it "
-            "nullable=True, or run db migrate on a terminal to choose a one-off "
-            "value; {}".format(names, "is" if len(columns) == 1 else "are", NO_REVISION))
+            "nullable=True, or run {} on a terminal to choose a one-off "
+            "value; {}".format(names, "is" if len(columns) == 1 else "are", at_a_terminal(),
+                               NO_REVISION))
 
     def value_for_nulls(self, columns):
         """The value for the rows holding NULL in each of `columns`
@@ -56,8 +65,8 @@ class Questioner:
         here, with a warning."""
         for table, column in columns:
             warn("{}.{} becomes NOT NULL: the upgrade fails if a row holds NULL in "
-                 "it; set them in the revision first, or run db migrate on a terminal "
-                 "to choose a value".format(table, column.name))
+                 "it; set them in the revision first, or run {} on a terminal "
+                 "to choose a value".format(table, column.name, at_a_terminal()))
         return [None] * len(columns)
 
     def is_rename(self, table, old, new, type_text):
@@ -73,8 +82,8 @@ class Questioner:
         to BIGINT") as expand before the deploy and contract after it: the
         safe answer here, said."""
         print("note: {} {}: written as op.expand_column before the deploy and "
-              "op.contract_column after it (run db migrate at a terminal to choose one "
-              "step)".format(column, change), file=sys.stderr)
+              "op.contract_column after it (run {} at a terminal to choose one "
+              "step)".format(column, change, at_a_terminal()), file=sys.stderr)
         return True
 
 

@@ -21,14 +21,11 @@ from collections import namedtuple
 import sqlalchemy as sa
 from alembic.util import CommandError
 
+from .. import doors
 from ..database import committed, database_error, first_line
 from .checksum import checksum_of_file
 from .steps import RESUMABLE, UNFINISHED
 from .table import exists, present_columns, table
-
-# What goes on from a step that stopped part-way, counted.
-COMMANDS = {"upgrade": '"python manage.py db upgrade"',
-            "downgrade": 'the same "python manage.py db downgrade"'}
 
 
 class Unfinished(namedtuple("Unfinished",
@@ -41,7 +38,6 @@ class Unfinished(namedtuple("Unfinished",
     def resumable(self):
         return self.steps_done is not None
 
-STAMP_COMMAND = "python manage.py db stamp"
 RESOLVED = "did not finish; resolved by db stamp"
 
 
@@ -77,7 +73,7 @@ def refuse_if_unfinished(connection, script, command):
             raise CommandError(
                 "revision {} stopped part-way through its {}; finish it first: run "
                 "{} again, which goes on from there".format(
-                    name, step.direction, COMMANDS[step.direction]))
+                    name, step.direction, going_on(step.direction)))
         if step.checksum != current_checksum(script, step.revision):
             raise CommandError(
                 "revision {} stopped part-way through its {}, and its file has changed "
@@ -102,7 +98,7 @@ def warning(connection, script):
         return ("revision {} stopped part-way through its {} ({} of its operations done); "
                 "{} goes on from there".format(
                     describe_revision(script, step.revision), step.direction,
-                    step.steps_done, COMMANDS[step.direction]))
+                    step.steps_done, going_on(step.direction)))
     return ("revision {} did not finish its {}; the database may be between "
             "two revisions: {}".format(describe_revision(script, step.revision),
                                        step.direction,
@@ -131,7 +127,7 @@ def failure(script, failed, error, why=None):
             "from there".format(
                 describe_revision(script, revision), direction,
                 why or "{}: fix the cause, then run {} again".format(
-                    cause, COMMANDS[direction])))
+                    cause, going_on(direction))))
     if how == UNFINISHED:
         return CommandError(
             "revision {} failed part-way through its {} ({}); some of its "
@@ -148,6 +144,13 @@ def failure(script, failed, error, why=None):
                 cause)))
 
 
+def going_on(direction):
+    """The command that goes on from a step that stopped part-way, counted."""
+    if direction == "upgrade":
+        return '"{}"'.format(doors.command("upgrade"))
+    return 'the same "{}"'.format(doors.command("downgrade"))
+
+
 def describe_revision(script, revision):
     doc = script.get_revision(revision).doc
     return "{} ({})".format(revision, doc) if doc else revision
@@ -160,5 +163,5 @@ def recovery_steps(script, revision, direction):
     finished, undone = (revision, before) if direction == "upgrade" else (before, revision)
     return ("compare the schema with the revision, then either finish its "
             "changes by hand and run \"{stamp} {finished}\", or undo them and run "
-            "\"{stamp} {undone}\"".format(stamp=STAMP_COMMAND, finished=finished,
+            "\"{stamp} {undone}\"".format(stamp=doors.command("stamp"), finished=finished,
                                           undone=undone))

@@ -17,11 +17,11 @@ from collections import namedtuple
 
 from alembic.util import CommandError
 
+from .. import doors
 from ..database import committed
 from .checksum import checksum_of_file
 from .table import read, table
 
-ACCEPT_COMMAND = "python manage.py db validate --accept"
 APPLYING = {"upgrade", "stamp", "baseline", "accept"}
 UNDOING = {"downgrade", "unstamp", "accept"}
 
@@ -42,9 +42,9 @@ class Problem(namedtuple("Problem", "revision message path applied_at recorded c
     def way_out(self):
         if self.path is None:
             return ('restore the file or, if it was removed on purpose, record that '
-                    'with "{} {}"'.format(ACCEPT_COMMAND, self.revision))
+                    'with "{}"'.format(doors.command("validate", "--accept", self.revision)))
         return ('restore the file or, once the change is reviewed, record it with '
-                '"{} {}"'.format(ACCEPT_COMMAND, self.revision))
+                '"{}"'.format(doors.command("validate", "--accept", self.revision)))
 
 
 def applied(rows):
@@ -84,8 +84,8 @@ def refuse_if_invalid(connection, script):
     applied revision changed or is gone."""
     _, found = problems(connection, script)
     if found:
-        more = " ({} more: see \"python manage.py db validate\")".format(
-            len(found) - 1) if len(found) > 1 else ""
+        more = " ({} more: see \"{}\")".format(
+            len(found) - 1, doors.command("validate")) if len(found) > 1 else ""
         raise CommandError("{}{}: upgrade and downgrade are refused until you {}".format(
             found[0].describe(), more, found[0].way_out()))
 
