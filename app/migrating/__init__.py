@@ -27,7 +27,10 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                    ...) per dialect, and a revision that commits part by
                    part, resumed where it stopped
     database.py    connecting, errors that name the database, createdb
-    errors.py      one line instead of a traceback
+    errors.py      one line instead of a traceback; a revision file that
+                   cannot be loaded, or fails while it runs, named with its line
+    doors.py       manage.py, flask or alembic: which one runs, and its words
+                   for the command a hint names
     templates/     what `db init` writes
 """
 from . import flask_script_compat  # noqa: F401  (first: before flask_migrate loads)

@@ -52,7 +52,7 @@ from .database import (
     connect,
     refuse_another_database,
 )
-from .errors import report_errors_in_one_line
+from .errors import report_errors_in_one_line, require_revision_files
 from .lock import lock_timeout, migration_lock
 from .log import steps, table, unfinished, validation
 from .online.failures import StepRefused
@@ -179,7 +179,9 @@ def configure(dialect_name, databases=1, **options):
     """context.configure(**options), with the log's callback; for a command
     that compares the models (db migrate, db check) or runs revisions on
     PostgreSQL, with what autogenerate/ adds (imported only then: db current
-    needs none of it). `databases`: how many a run compares (multidb.py)."""
+    needs none of it). `databases`: how many a run compares (multidb.py).
+    A broken revision file stops every command here (errors.py)."""
+    require_revision_files(context.script)
     options["on_version_apply"] = (steps.record_in_script if context.is_offline_mode()
                                    else steps.on_version_apply)
     context.configure(**options)

@@ -5,7 +5,7 @@ import flask_migrate
 from . import templates
 from .commands import flask_check, flask_createdb, flask_lint, flask_log, flask_validate
 from .database import bind_engines, prepare_engine
-from .errors import report_errors_in_one_line
+from .errors import refuse_broken_revisions, report_errors_in_one_line
 from .lint import new_revision
 
 
@@ -20,7 +20,8 @@ class Migrate(flask_migrate.Migrate):
     - prepares the app's engines for migrating (database.prepare_engine);
     - adds `flask db-check`, `flask db-createdb`, `flask db-validate`,
       `flask db-log` and `flask db-lint`;
-    - makes expected failures end in one line (errors.py).
+    - makes expected failures end in one line (errors.py), and a broken
+      revision file stop every db command in one line naming it.
 
     Bind it after Flask-SQLAlchemy: `Migrate(app, db)`, or
     `migrate.init_app(app, db)` after `db.init_app(app)`.
@@ -32,6 +33,7 @@ class Migrate(flask_migrate.Migrate):
         super().__init__(app, db, directory, **kwargs)
         self.configure(templates.configure)
         self.configure(new_revision.configure)
+        self.configure(refuse_broken_revisions)
 
     def init_app(self, app, db=None, directory=None, **kwargs):
         super().init_app(app, db, directory, **kwargs)

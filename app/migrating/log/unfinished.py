@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from alembic.util import CommandError
 
 from .. import doors
-from ..database import committed, database_error, first_line
+from ..database import committed
+from ..errors import revision_failure
 from .checksum import checksum_of_file
 from .steps import RESUMABLE, UNFINISHED
 from .table import exists, present_columns, table
@@ -119,7 +120,7 @@ def failure(script, failed, error, why=None):
     for the running step that failed with `error`; `why` says what happened
     and what to do, when more is known than the error's own first line."""
     revision, direction, how = failed
-    cause = first_line(database_error(error))
+    cause = revision_failure(error, script.get_revision(revision).path)
     if how == RESUMABLE:
         return CommandError(
             "revision {} stopped part-way through its {}: {}; the operations it finished "
