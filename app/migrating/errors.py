@@ -39,9 +39,10 @@ ENV_PY = "env.py"
 DIRECTIONS = ("upgrade", "downgrade")
 
 
-class RevisionFileBroken(Exception):
+class RevisionFileBroken(RevisionError):
     """A revision file alembic loaded cannot run: it lacks upgrade() or
-    downgrade(). The message names the file and what to do."""
+    downgrade(). The message names the file and what to do. (A RevisionError,
+    which the app's health check and runserver's warning report as such.)"""
 
     @classmethod
     def lacking(cls, revision, direction):
