@@ -116,6 +116,28 @@ def test_a_broken_revision_file_ends_every_door_in_one_line_naming_it(project, c
     assert BROKEN not in [row["revision"] for row in project.log()]
 
 
+# The raw alembic commands that read the history without running env.py: the
+# one line comes from the app package, which alembic.ini's script_location
+# names (a file without upgrade() only fails where it would run).
+READING_COMMANDS = [("history",), ("heads",), ("show", "head"), ("branches",)]
+IMPORT_FAILURES = sorted(case for case in BROKEN_FILES if case != "update for upgrade")
+
+
+@pytest.mark.backends("sqlite")
+@pytest.mark.parametrize("case", IMPORT_FAILURES)
+@pytest.mark.parametrize("args", READING_COMMANDS, ids=" ".join)
+def test_a_revision_file_that_cannot_be_imported_ends_alembic_history_in_one_line(
+        project, case, args):
+    imports, definition, expected = BROKEN_FILES[case]
+    (project.root / BROKEN_FILE).write_text(BROKEN_TEXT.format(
+        imports=imports, definition=definition, revision=BROKEN, head=HEAD))
+
+    result = project.alembic(*args)
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.fullmatch(expected, the_line(result)), the_line(result)
+
+
 # --- a revision that fails while it runs ----------------------------------------------
 
 @pytest.mark.backends("sqlite", "postgresql")
