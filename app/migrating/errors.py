@@ -21,6 +21,7 @@ from alembic.script.revision import RevisionError
 from flask.cli import NoAppException
 from sqlalchemy.exc import DBAPIError, NoSuchModuleError
 
+from . import revision_modules
 from .database import (
     DatabaseMismatch,
     DatabaseUnavailable,
@@ -82,10 +83,13 @@ def require_revision_files(script):
 def refuse_broken_revisions(config):
     """Flask-Migrate's configure callback (it runs for every db command):
     require_revision_files of the repository `config` names, when there is
-    one (not before `db init`)."""
+    one (not before `db init`); the command then takes the modules loaded
+    here instead of loading each file again (revision_modules.py)."""
     location = config.get_main_option("script_location")
     if location and os.path.exists(os.path.join(location, ENV_PY)):
-        require_revision_files(ScriptDirectory.from_config(config))
+        script = ScriptDirectory.from_config(config)
+        require_revision_files(script)
+        revision_modules.hand_over(script)
     return config
 
 
