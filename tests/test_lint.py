@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
+from app.migrating.lint import suppressions
 from tests.support import assert_ok, committed_revisions, error_lines
 
 HEAD = committed_revisions()[-1][0]
@@ -347,6 +348,18 @@ def test_a_suppression_of_an_unknown_rule_is_a_warning(at_head):
     code, document = lint(at_head)
     assert code == 1
     assert rules_of(document) == ["drop-column", "suppression-of-unknown-rule"]
+
+
+@pytest.mark.parametrize("text, found", [
+    ('x = 1\n#  lint:  allow drop-column — why\n', [(2, "#  lint:  allow drop-column — why")]),
+    ('x = "# lint: allow drop-column — in a string, not a comment"\n', []),
+    ("# lint: allow\n", [(1, "# lint: allow")]),
+    ("# a comment with no mark\nx = 1\n", []),
+], ids=["spaced mark", "mark in a string", "mark without rule", "no mark"])
+def test_only_comments_are_marks_whether_or_not_the_file_is_tokenized(tmp_path, text, found):
+    path = tmp_path / "revision.py"
+    path.write_text(text, encoding="utf-8")
+    assert suppressions.marked_comments(str(path)) == found
 
 
 # --- which revisions, output, exit codes, bad input -----------------------------
