@@ -1,7 +1,7 @@
 """How long `python manage.py db current`, `db heads` and a no-op
 `db upgrade` take, against raw `alembic` doing the same on the same database
-and versions/ folder, and against `flask db current`; and `db current`
-against the same command of the Flask-Migrate tutorial's one-file app."""
+and versions/ folder, and against `flask db current` (the tutorial's
+one-file app: bench/tutorial.py)."""
 import tempfile
 
 from bench.measure import (
@@ -13,12 +13,9 @@ from bench.measure import (
     median,
     project_copy,
     run,
-    tutorial_app,
 )
 
 TARGET_RATIO = 1.25
-# `db current` against the tutorial's one-file app on the same database.
-TARGET_TUTORIAL_RATIO = 1.05
 # The libraries manage.py cannot do without, imported and nothing else: the
 # floor under its ratio (Flask-Script, or its fork on the modern stack).
 IMPORT_FLOOR = ("import importlib, importlib.util, flask_sqlalchemy, flask_migrate\n"
@@ -55,19 +52,3 @@ def measure(runs):
         results[label] = {"seconds": median(ours), "alembic": median(reference),
                           "ratio": median(ours) / median(reference)}
     return results
-
-
-def measure_against_tutorial(runs):
-    """{"seconds", "tutorial", "ratio"}: `python manage.py db current` here
-    and in the tutorial's one-file app (same database, same versions/, stock
-    Flask-Migrate env.py), medians of `runs` each, interleaved."""
-    with tempfile.TemporaryDirectory() as folder, project_copy() as root, \
-            tutorial_app() as tutorial:
-        env = environment("sqlite:///{}/cli.db".format(folder))
-        run(manage(root, "db", "upgrade"), root, env)
-        ours, theirs = [], []
-        for _ in range(runs):
-            theirs.append(run(manage(tutorial, "db", "current"), tutorial, env).seconds)
-            ours.append(run(manage(root, "db", "current"), root, env).seconds)
-    return {"seconds": median(ours), "tutorial": median(theirs),
-            "ratio": median(ours) / median(theirs)}

@@ -30,6 +30,7 @@ from bench import (
     lint,
     long_history,
     report,
+    tutorial,
     writes_during_upgrade,
 )
 from bench.measure import ROOT, Backend
@@ -47,7 +48,7 @@ FULL = {
 }
 QUICK = {
     "cli_runs": 3,
-    "tutorial_runs": 10,
+    "tutorial_runs": 5,
     "autogenerate_runs": 3,
     "history_lengths": [20, 40, 80], "history_runs": 3,
     "table_sizes": [10 ** 3, 10 ** 4], "table_runs": 3,
@@ -85,8 +86,9 @@ def sections(settings, backends):
     """[(key in the results, name, function, arguments)], in the order they run."""
     return [
         ("cli", "CLI latency", cli_latency.measure, (settings["cli_runs"],)),
-        ("tutorial", "db current against the tutorial's app",
-         cli_latency.measure_against_tutorial, (settings["tutorial_runs"],)),
+        ("tutorial", "each db command against the tutorial's app", tutorial.measure,
+         (settings["history_lengths"], settings["tutorial_runs"], backends,
+          settings["autogenerate_runs"])),
         ("autogenerate", "db migrate on a big schema", autogenerate.measure,
          (backends, settings["autogenerate_runs"])),
         ("history", "long history", long_history.measure,
