@@ -1,6 +1,5 @@
 """What every benchmark needs: running a command and timing it, copies of the
 project, the benchmark's own Alembic configuration, and databases."""
-import compileall
 import os
 import shutil
 import statistics
@@ -18,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.migrating.database import create_database, drop_database
 from tests.legacy_apps.adopt import copy_app
-from tests.support import app_environment, copy_project
+from tests.support import app_environment, compiled, copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -123,15 +122,6 @@ def project_copy(versions=None):
         shutil.copytree(ROOT / "bench" / "alembic_env", root / "alembic_env")
         compiled(root)
         yield root
-
-
-def compiled(root):
-    """Write the bytecode of every module under `root`, as an app that has
-    run once has it, even where PYTHONDONTWRITEBYTECODE is set: otherwise each
-    timed run compiles the project's sources again, and the comparison with
-    a one-file app measures the compiler."""
-    if not compileall.compile_dir(str(root), quiet=1):
-        raise RuntimeError("cannot compile the modules under {}".format(root))
 
 
 def alembic_ini(root, database_url):

@@ -59,12 +59,12 @@ def measure(lengths, runs, backends, migrate_runs):
     {backend: row}}; a row: {"seconds", "tutorial", "ratio", "target"}
     ("tutorial" is the reference: the tutorial's command, or for db validate
     our db current)."""
-    return {"commands": long_history(max(lengths), runs),
+    return {"commands": commands_on_history(max(lengths), runs),
             "upgrades": upgrades_from_base(lengths, max(1, runs // 3)),
             "migrate": migrate(backends, migrate_runs)}
 
 
-def long_history(length, runs):
+def commands_on_history(length, runs):
     with tempfile.TemporaryDirectory() as folder, project_copy(versions=chain(length)) as root, \
             tutorial_copy() as tutorial:
         same_versions(root, tutorial)

@@ -39,13 +39,7 @@ ALEMBIC = os.path.join(os.path.dirname(sys.executable), "alembic")
 def copy_project(root):
     """Copy manage.py, app/ and migrations/ into the folder `root`, with the
     bytecode of their modules, as a project that has run once has it."""
-    template = compiled_project()
-    for name in PROJECT_FILES:
-        source = template / name
-        if source.is_dir():
-            shutil.copytree(source, root / name)
-        else:
-            shutil.copy2(source, root / name)
+    _copy_project_files(compiled_project(), root)
 
 
 _COMPILED = []
@@ -60,17 +54,29 @@ def compiled_project():
     if not _COMPILED:
         template = Path(tempfile.mkdtemp(prefix="project-compiled-"))
         atexit.register(shutil.rmtree, str(template), True)
-        for name in PROJECT_FILES:
-            source = PROJECT_ROOT / name
-            if source.is_dir():
-                shutil.copytree(source, template / name,
-                                ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy2(source, template / name)
-        if not compileall.compile_dir(str(template), quiet=1):
-            raise RuntimeError("the project's modules do not compile")
+        _copy_project_files(PROJECT_ROOT, template, shutil.ignore_patterns("__pycache__"))
+        compiled(template)
         _COMPILED.append(template)
     return _COMPILED[0]
+
+
+def _copy_project_files(source_root, root, ignore=None):
+    """PROJECT_FILES from `source_root` into `root`, with their times."""
+    for name in PROJECT_FILES:
+        source = source_root / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+
+
+def compiled(root):
+    """Write the bytecode of every module under `root`, as an app that has
+    run once has it, even where PYTHONDONTWRITEBYTECODE is set: otherwise
+    every command run there compiles the sources again (and a benchmark
+    against a one-file app measures the compiler)."""
+    if not compileall.compile_dir(str(root), quiet=1):
+        raise RuntimeError("cannot compile the modules under {}".format(root))
 
 
 def app_environment(database_url, extra=None):

@@ -20,7 +20,13 @@ from . import doors, revision_modules
 from .database import DatabaseUnavailable, bound_migrate, create_database, describe
 from .log import report, steps, table, validation
 from .phases import AFTER, is_post_deploy
-from .status import current_revisions, migration_status, pending_revisions, status_of
+from .status import (
+    current_revisions,
+    migration_status,
+    pending_revisions,
+    repository,
+    status_of,
+)
 from .table_locks import table_lock_timeout
 
 CHECK_HELP = "Exit 1 and list the differences when the models need a new migration."
@@ -45,8 +51,7 @@ NO_LOG = ("no migration log yet: it starts with the next db upgrade, downgrade, 
 def check_models(directory=None):
     """`db check`: compare the models with a database at head; return the
     exit code, 1 when a new migration is needed."""
-    config = bound_migrate().migrate.get_config(directory)
-    script = ScriptDirectory.from_config(config)
+    config, script = repository(directory)
     status = status_of(script, current_revisions())
     if not status.is_current:
         # After the deploy, the models are the release's that runs then.

@@ -46,9 +46,15 @@ def migration_status(directory=None):
     reached, and alembic's CommandError when the database names a revision
     that no script defines.
     """
-    config = bound_migrate().migrate.get_config(directory)
-    script = ScriptDirectory.from_config(config)
+    _, script = repository(directory)
     return status_of(script, current_revisions())
+
+
+def repository(directory=None):
+    """(alembic Config, ScriptDirectory) of the bound app's repository in
+    `directory` (Flask-Migrate's default when None)."""
+    config = bound_migrate().migrate.get_config(directory)
+    return config, ScriptDirectory.from_config(config)
 
 
 def status_of(script, current):
