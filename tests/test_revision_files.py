@@ -1,5 +1,5 @@
 """What every command pays for the history, and that paying less changes
-nothing: each revision file is imported once per command (revision_modules.py),
+nothing: the history is loaded once per command (revision_modules.py),
 and an applied revision's checksum comes from its folder's cache while its
 bytes stay the same (log/checksum.py), through every door."""
 import json
@@ -106,6 +106,54 @@ def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_p
     changed = revision_modules.load_python_file(str(path.parent), path.name)
     assert changed is not loaded.module
     assert "x = 1" in path.read_text()
+
+
+def small_repository(tmp_path):
+    """A repository of one counting revision, and the Config naming it."""
+    folder = tmp_path / "migrations"
+    (folder / "versions").mkdir(parents=True)
+    (folder / "script.py.mako").write_text("")
+    path = folder / "versions" / "{}_counted.py".format(COUNTED)
+    path.write_text(COUNTING_REVISION.format(revision=COUNTED, down="None")
+                    .replace('"None"', "None"))
+    config = Config()
+    config.set_main_option("script_location", str(folder))
+    return config, path
+
+
+def test_a_script_directory_handed_over_is_taken_once_by_the_same_config(tmp_path):
+    config, _ = small_repository(tmp_path)
+    script = ScriptDirectory.from_config(config)
+    revision_modules.hand_over(script, config=config)
+
+    other = Config()
+    other.set_main_option("script_location", config.get_main_option("script_location"))
+    assert ScriptDirectory.from_config(other) is not script  # another Config
+    assert ScriptDirectory.from_config(config) is script
+    again = ScriptDirectory.from_config(config)
+    assert again is not script
+    [loaded] = list(again.walk_revisions())  # imported anew, not handed over
+    assert loaded.module is not next(script.walk_revisions()).module
+
+
+@pytest.mark.parametrize("change", ["edit", "add", "remove"])
+def test_a_script_directory_is_not_handed_over_after_its_history_changed(tmp_path, change):
+    config, path = small_repository(tmp_path)
+    script = ScriptDirectory.from_config(config)
+    revision_modules.hand_over(script, config=config)
+    if change == "edit":
+        path.write_text(path.read_text() + "\nx = 1\n")
+    elif change == "add":
+        (path.parent / "d0d0d0d0d0d0_next.py").write_text(
+            COUNTING_REVISION.format(revision="d0d0d0d0d0d0", down=COUNTED))
+    else:
+        path.unlink()
+
+    taken = ScriptDirectory.from_config(config)
+    assert taken is not script
+    assert len(list(taken.walk_revisions())) == {"edit": 1, "add": 2, "remove": 0}[change]
+    if change == "edit":
+        assert next(taken.walk_revisions()).module.x == 1
 
 
 def test_the_checksum_cache_holds_what_parsing_gives(project, backend):

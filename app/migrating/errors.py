@@ -15,6 +15,7 @@ import re
 import sys
 import traceback
 import warnings
+import weakref
 
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -70,26 +71,35 @@ def require_functions(revision):
             raise RevisionFileBroken.lacking(revision, direction)
 
 
+_CHECKED = weakref.WeakSet()  # the ScriptDirectories require_revision_files checked
+
+
 def require_revision_files(script):
     """Load every revision file of the ScriptDirectory `script` (alembic
     keeps them loaded for the command), and raise what loading one raises,
     or RevisionFileBroken for one without upgrade() or downgrade(): so that
     every command that reads the history stops on a broken file, not only
-    the upgrade or downgrade that would run it."""
-    for revision in script.walk_revisions():
+    the upgrade or downgrade that would run it. Returns the revisions; a
+    ScriptDirectory checked once is not checked again (the command takes
+    the one the configure callback checked, revision_modules.py)."""
+    if script in _CHECKED:
+        return None
+    revisions = list(script.walk_revisions())
+    for revision in revisions:
         require_functions(revision)
+    _CHECKED.add(script)
+    return revisions
 
 
 def refuse_broken_revisions(config):
     """Flask-Migrate's configure callback (it runs for every db command):
     require_revision_files of the repository `config` names, when there is
     one (not before `db init`); the command then takes the modules loaded
-    here instead of loading each file again (revision_modules.py)."""
+    here instead of loading the history again (revision_modules.py)."""
     location = config.get_main_option("script_location")
     if location and os.path.exists(os.path.join(location, ENV_PY)):
         script = ScriptDirectory.from_config(config)
-        require_revision_files(script)
-        revision_modules.hand_over(script)
+        revision_modules.hand_over(script, require_revision_files(script), config)
     return config
 
 

@@ -1,28 +1,43 @@
-"""Each revision file is imported once per command.
+"""The history is loaded once per command.
 
-Every db command loads the whole history twice: first Flask-Migrate's
+Every db command would load the whole history twice: first Flask-Migrate's
 configure callback (errors.refuse_broken_revisions) loads it to stop on a
-broken file, then the alembic command builds its own ScriptDirectory and
-loads every file again: at 500 revisions, a quarter of a no-op `db upgrade`.
-The callback hands the modules it loaded to the command's load instead: the
-next load of each file takes the module already made, once, provided the
-file did not change in between; any later load imports the file anew, as
-alembic does.
+broken file, then the alembic command builds its own ScriptDirectory from
+the same Config, imports every file again and builds the revision map
+again: at 500 revisions, a fifth of a no-op `db upgrade`. The callback hands
+what it loaded over instead, once, provided no file changed in between:
+
+- the ScriptDirectory itself, to the next ScriptDirectory.from_config of
+  the same Config (the command's own);
+- each file's module, to the next load of that file (a command that builds
+  its ScriptDirectory from another Config, as `db check` hands its status's
+  to alembic's check).
+
+Anything loaded later is loaded anew, as alembic does.
 """
 import os
 
 from alembic import util
+from alembic.script import ScriptDirectory
 
 _HANDED_OVER = {}  # {path: ((mtime_ns, size), module)}
+_SCRIPTS = {}  # {id(config): (config, script, files)}
 _ALEMBIC_LOAD = util.load_python_file
+_ALEMBIC_FROM_CONFIG = ScriptDirectory.from_config.__func__
 
 
-def hand_over(script):
+def hand_over(script, revisions=None, config=None):
     """Let the next load of each revision file of the ScriptDirectory
-    `script` (whose revisions are loaded) take the module `script` holds."""
-    for revision in script.walk_revisions():
+    `script` (whose revisions are loaded; `revisions` when they were just
+    walked) take the module `script` holds, and with `config`, the next
+    ScriptDirectory.from_config(config) take `script`."""
+    revisions = list(script.walk_revisions()) if revisions is None else revisions
+    files = _files(script, revisions)
+    for revision in revisions:
         path = _key(revision.path)
-        _HANDED_OVER[path] = (_version(path), revision.module)
+        _HANDED_OVER[path] = (files[path], revision.module)
+    if config is not None:
+        _SCRIPTS[id(config)] = (config, script, revisions, files)
 
 
 def load_python_file(dir_, filename):
@@ -32,6 +47,28 @@ def load_python_file(dir_, filename):
     if handed is not None and handed[0] == _version(path):
         return handed[1]
     return _ALEMBIC_LOAD(dir_, filename)
+
+
+def from_config(cls, config):
+    """ScriptDirectory.from_config, taking a ScriptDirectory handed over for
+    `config` while its folders and files are as they were."""
+    handed = _SCRIPTS.pop(id(config), None)
+    if handed is not None and handed[0] is config and cls is ScriptDirectory:
+        _, script, revisions, files = handed
+        if _files(script, revisions) == files:
+            for revision in revisions:
+                _HANDED_OVER.pop(_key(revision.path), None)
+            return script
+    return _ALEMBIC_FROM_CONFIG(cls, config)
+
+
+def _files(script, revisions):
+    """What a change to the history changes: each revision file's version,
+    and the version of each folder that holds one (a file added or taken
+    away)."""
+    paths = {_key(revision.path) for revision in revisions}
+    folders = {os.path.dirname(path) for path in paths} | {_key(script.versions)}
+    return {path: _version(path) for path in paths | folders}
 
 
 def _key(path):
@@ -47,3 +84,4 @@ def _version(path):
 
 
 util.load_python_file = load_python_file
+ScriptDirectory.from_config = classmethod(from_config)
