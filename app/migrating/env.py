@@ -187,6 +187,9 @@ def configure(dialect_name, databases=1, **options):
     context.configure(**options)
     name = command_name()
     work = upgrade_in_phase() if name == "upgrade" else None
+    if name in ("upgrade", "downgrade") and not context.is_offline_mode():
+        # Each revision that runs tells the log when it starts.
+        work = steps.reporting_steps(work or context.get_context().opts["fn"])
     if work is not None:
         options["fn"] = work
         context.configure(**options)
@@ -281,7 +284,7 @@ def run_on(connection):
         return
     with migration_lock(connection, lock_timeout(context.get_x_argument(as_dictionary=True))):
         recorder = prepare_changing_command(connection, command)
-        with failures_explained(recorder):
+        with recorder.active(), failures_explained(recorder):
             with revision_errors_explained(), context.begin_transaction():
                 context.run_migrations()
         commit_pending(connection)  # what db validate --accept wrote, on SQLAlchemy 2
@@ -294,7 +297,7 @@ def prepare_changing_command(connection, command):
     validate) runs on `connection`: make sure the log exists (adopting a
     database that has none); for upgrade and downgrade, refuse when a step
     did not finish or an applied revision changed, and log each revision.
-    Return the database's Recorder, active."""
+    Return the database's Recorder, to make active while the command runs."""
     script = context.script
     recorder = steps.Recorder(connection, script)
     with committed(connection):
@@ -306,8 +309,6 @@ def prepare_changing_command(connection, command):
         recorder.table_lock_timeout = table_lock_timeout(
             context.get_x_argument(as_dictionary=True))
         limit_lock_waits(connection, recorder.table_lock_timeout)
-        steps.record_while_running(script)
-    recorder.activate()
     return recorder
 
 

@@ -11,7 +11,7 @@ get_engine(app, bind), and it finds each bind's tables in db.metadata, which
 and on SQLAlchemy 2 (str(url) hides the password). This one works with both
 Flask-SQLAlchemy 2.5 and 3.1 (database.bind_engines and bind_metadata).
 """
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 
 from alembic import context
 from alembic.util import CommandError
@@ -123,9 +123,8 @@ def run_every_database(names, connections, recorders, configure_for):
             logger.info("Migrating database %s", name or "(default)")
             configure_for(name)
             recorder = recorders.get(name)
-            if recorder is not None:
-                recorder.activate()
-            with revision_errors_explained():
+            with recorder.active() if recorder is not None else nullcontext(), \
+                    revision_errors_explained():
                 context.run_migrations(engine_name=name)
     except BaseException as error:
         for transaction in transactions.values():

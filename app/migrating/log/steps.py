@@ -24,6 +24,7 @@ import datetime
 import getpass
 import socket
 import time
+from contextlib import contextmanager
 from functools import wraps
 
 import sqlalchemy as sa
@@ -88,9 +89,15 @@ class Recorder:
         if self.running is not None:
             self.running["statements"] += 1
 
-    def activate(self):
-        """Make the wrapped revisions report to this recorder."""
+    @contextmanager
+    def active(self):
+        """Make the revisions that run report to this recorder, until the
+        command ends."""
         ACTIVE["recorder"] = self
+        try:
+            yield self
+        finally:
+            ACTIVE.pop("recorder", None)
 
     def started(self, revision, direction):
         """A revision's upgrade() or downgrade() begins; a run of it that
@@ -241,15 +248,26 @@ def stamped(step):
             + [(revision, "stamp") for revision in after if revision not in before])
 
 
-def record_while_running(script):
-    """Make each revision's upgrade() and downgrade() tell the active
-    recorder when they start."""
-    for revision in script.walk_revisions():
-        module = revision.module
-        for direction in ("upgrade", "downgrade"):
-            function = getattr(module, direction)
-            if not getattr(function, "reports_start", False):
-                setattr(module, direction, _reporting(function, revision.revision, direction))
+def reporting_steps(work):
+    """Alembic's work `work` (its fn: the steps an upgrade or downgrade
+    runs), with each revision step made to tell the active recorder when it
+    starts: only the revisions that run are touched, not the whole history."""
+    if getattr(work, "reports_steps", False):
+        return work
+
+    @wraps(work)
+    def reporting(rev, migration_context):
+        found = list(work(rev, migration_context))
+        for step in found:
+            revision = getattr(step, "revision", None)  # a stamp step runs no code
+            if revision is not None:
+                step.migration_fn = _reporting(
+                    step.migration_fn, revision.revision,
+                    "upgrade" if step.is_upgrade else "downgrade")
+        return found
+
+    reporting.reports_steps = True
+    return reporting
 
 
 def _reporting(function, revision, direction):
@@ -258,7 +276,6 @@ def _reporting(function, revision, direction):
         ACTIVE["recorder"].started(revision, direction)
         function(*args, **kwargs)
 
-    run.reports_start = True
     return run
 
 
