@@ -8,6 +8,9 @@ Flask app, stays the reference of the other sections.
   and `flask db current`; `db upgrade` at head (ours validates every
   applied revision's checksum); `db validate` against our own `db current`;
   `db upgrade` from base at each length (ours logs every revision).
+- The same `db current` and `db upgrade` at head in the tutorial's app
+  adopted by docs/ADOPTING.md (the safety net alone, without this project's
+  web app) against the stock app: what the safety net itself costs.
 - `db migrate` of the big schema (bench/autogenerate.py: 100 tables, each
   with an enum and a foreign key) from an empty database, on each backend;
   the tutorial's models get the same tables.
@@ -16,12 +19,17 @@ Every pair runs alternately, ours second; figures are medians.
 """
 import shutil
 import tempfile
+from contextlib import contextmanager
 
 from bench import autogenerate
 from bench.long_history import chain
 from bench.measure import PYTHON, compiled, environment, manage, median, project_copy, run
 from bench.measure import tutorial_app as tutorial_copy
+from tests.legacy_apps.adopt import adopt
 
+# The package name the adopted tutorial's app gives the safety net.
+ADOPTED_PACKAGE = "migrating"
+SAFETY_NET_ALONE = "{}, the safety net alone"
 # Targets: (ours, against) ratios, medians of alternating runs.
 TARGETS = {
     "db current": 1.05,
@@ -66,8 +74,9 @@ def measure(lengths, runs, backends, migrate_runs):
 
 def commands_on_history(length, runs):
     with tempfile.TemporaryDirectory() as folder, project_copy(versions=chain(length)) as root, \
-            tutorial_copy() as tutorial:
+            tutorial_copy() as tutorial, adopted_copy() as adopted:
         same_versions(root, tutorial)
+        same_versions(root, adopted)
         env = environment("sqlite:///{}/history.db".format(folder))
         flask_env = dict(env, FLASK_APP="app")
         run(manage(root, "db", "upgrade"), root, env)
@@ -82,6 +91,10 @@ def commands_on_history(length, runs):
             pair(samples, "db validate (against db current here)",
                  (manage(root, "db", "validate"), root, env),
                  (manage(root, "db", "current"), root, env))
+            for command in ("current", "upgrade"):
+                pair(samples, SAFETY_NET_ALONE.format("db " + command),
+                     (manage(adopted, "db", command), adopted, env),
+                     (manage(tutorial, "db", command), tutorial, env))
     rows = figures(samples)
     for row in rows.values():
         row["revisions"] = length
@@ -130,6 +143,16 @@ def migrate(backends, runs):
         rows[backend.name] = figures({"db migrate": {"ours": ours, "theirs": theirs}})[
             "db migrate"]
     return rows
+
+
+@contextmanager
+def adopted_copy():
+    """The tutorial's app with the safety net taken in as docs/ADOPTING.md
+    says (tests/legacy_apps/adopt.py)."""
+    with tutorial_copy() as tutorial:
+        adopt(tutorial, ADOPTED_PACKAGE)
+        compiled(tutorial)
+        yield tutorial
 
 
 def same_versions(root, tutorial):
