@@ -62,7 +62,7 @@ def counting(project, tmp_path):
 
     def imports_of(run, *args):
         imports.write_text("")
-        assert_ok(run(*args, env={"IMPORTS_FILE": str(imports)}))
+        imports_of.result = assert_ok(run(*args, env={"IMPORTS_FILE": str(imports)}))
         return imports.read_text().count("imported")
 
     return imports_of
@@ -81,6 +81,21 @@ def test_each_db_command_imports_a_revision_file_once(project, counting, args):
 @pytest.mark.parametrize("args", [("db", "upgrade"), ("db", "current"), ("db", "history")])
 def test_flask_db_imports_a_revision_file_once(project, counting, args):
     assert counting(project.flask, *args) == 1
+
+
+@pytest.mark.parametrize("door", ["manage", "flask"])
+def test_db_migrate_and_its_lint_import_the_history_once(project, counting, door):
+    """The lint of the written revision works in the command's history."""
+    assert_ok(project.manage("db", "upgrade"))
+    models = project.root / "app" / "models.py"
+    column = "    name = db.Column("
+    models.write_text(models.read_text().replace(
+        column, "    nickname = db.Column(db.String(40))\n" + column, 1))
+    run = project.manage if door == "manage" else project.flask
+    assert counting(run, "db", "migrate", "-m", "nickname") == 1
+    assert "db lint: the new revision has no findings" in counting.result.stdout
+    [written] = [path for path in (project.root / "migrations" / "versions").glob("*nickname.py")]
+    assert "nickname" in written.read_text()
 
 
 def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_path):

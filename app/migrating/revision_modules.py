@@ -13,15 +13,20 @@ what it loaded over instead, once, provided no file changed in between:
   its ScriptDirectory from another Config, as `db check` hands its status's
   to alembic's check).
 
-Anything loaded later is loaded anew, as alembic does.
+Anything loaded later is loaded anew, as alembic does; but the lint that
+`db migrate` runs on the revision it writes (lint/new_revision.py) works
+in the command's own ScriptDirectory (in_use), which holds the history
+already.
 """
 import os
+import weakref
 
 from alembic import util
 from alembic.script import ScriptDirectory
 
 _HANDED_OVER = {}  # {path: ((mtime_ns, size), module)}
-_SCRIPTS = {}  # {id(config): (config, script, files)}
+_SCRIPTS = {}  # {id(config): (config, script, revisions, files)}
+_IN_USE = {}  # {versions folder: (weak Config, weak ScriptDirectory)}, taken by the command
 _ALEMBIC_LOAD = util.load_python_file
 _ALEMBIC_FROM_CONFIG = ScriptDirectory.from_config.__func__
 
@@ -58,8 +63,20 @@ def from_config(cls, config):
         if _files(script, revisions) == files:
             for revision in revisions:
                 _HANDED_OVER.pop(_key(revision.path), None)
+            _IN_USE[_key(script.versions)] = (weakref.ref(config), weakref.ref(script))
             return script
     return _ALEMBIC_FROM_CONFIG(cls, config)
+
+
+def in_use(folder):
+    """(Config, ScriptDirectory) that the running command took over for the
+    versions folder `folder`, or None."""
+    config, script = (reference() for reference in _IN_USE.get(_key(folder), (_gone, _gone)))
+    return None if config is None or script is None else (config, script)
+
+
+def _gone():
+    return None
 
 
 def _files(script, revisions):

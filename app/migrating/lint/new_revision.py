@@ -12,8 +12,9 @@ import os
 import re
 import sys
 
-from alembic.script import ScriptDirectory, write_hooks
+from alembic.script import Script, ScriptDirectory, write_hooks
 
+from .. import revision_modules
 from ..database import bind_engines, bound_migrate
 from ..table_locks import table_lock_timeout
 
@@ -45,11 +46,8 @@ def lint_written_revision(path, options):
         with open(path) as source:
             revision = REVISION_LINE.search(source.read()).group(1)
         versions = os.path.dirname(os.path.abspath(path))
-        directory = os.path.dirname(versions) if os.path.basename(versions) == "versions" \
-            else None
-        config = bound_migrate().migrate.get_config(directory)
-        script_directory = ScriptDirectory.from_config(config)
-        scripts = [script_directory.get_revision(revision)]
+        config, script_directory, written = the_written_revision(path, versions, revision)
+        scripts = [written]
         outcome = Outcome()
         for name, engine in databases_of(config):
             version = getattr(engine.dialect, "server_version_info", None)
@@ -67,6 +65,25 @@ def lint_written_revision(path, options):
         print("db lint: the new revision has no findings")
     for finding in outcome.findings:  # and the notes of squawk findings overruled
         print("  " + finding.as_line())
+
+
+def the_written_revision(path, versions, revision):
+    """(Config, ScriptDirectory, Script of the file at `path`): in the
+    command's own ScriptDirectory, whose history is loaded, when it is known
+    (revision_modules.in_use); otherwise in one built from the repository,
+    which loads the history again."""
+    in_use = revision_modules.in_use(versions)
+    if in_use is not None:
+        config, script_directory = in_use
+        # Loaded now: alembic adds the file to its map after the hooks ran.
+        written = Script._from_path(script_directory, path)
+        if written is not None and written.revision == revision:
+            return config, script_directory, written
+    directory = os.path.dirname(versions) if os.path.basename(versions) == "versions" \
+        else None
+    config = bound_migrate().migrate.get_config(directory)
+    script_directory = ScriptDirectory.from_config(config)
+    return config, script_directory, script_directory.get_revision(revision)
 
 
 def databases_of(config):
