@@ -3,9 +3,10 @@
 The parameters come from the configuration (PASSWORD_HASH_*, app/config.py;
 SECURITY.md says why these). A hash made with other parameters still
 verifies, and is made anew with the current ones at the next sign-in.
+
+argon2 is imported at the first hash, not with the app: the db commands,
+which never hash, do not pay for it (argon2-cffi, cffi and ctypes).
 """
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 MIN_LENGTH = 8
@@ -17,6 +18,8 @@ class PasswordRefused(ValueError):
 
 
 def hasher():
+    from argon2 import PasswordHasher
+
     config = current_app.config
     return PasswordHasher(time_cost=config["PASSWORD_HASH_TIME_COST"],
                           memory_cost=config["PASSWORD_HASH_MEMORY_KIB"],
@@ -48,6 +51,8 @@ def password_matches(user, password):
     matches, after the same work as one with, so the time taken does not
     tell which accounts exist. A match whose hash has old parameters is
     hashed anew (the caller commits)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     current = hasher()
     if user is None or user.password_hash is None:
         current.hash(password or "-")
