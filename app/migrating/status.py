@@ -68,7 +68,10 @@ def pending_revisions(script, current):
     """The Scripts a database at the revisions `current` has not applied,
     newest first. (Alembic walks from the heads down to `current` only when
     `current` lies below every head, which the post_deploy branch of
-    phases.py, on a base of its own, does not.)"""
+    phases.py, on a base of its own, does not.) A database at every head
+    has applied every revision: no walk over the history then."""
+    if current and set(current) == set(script.get_heads()):
+        return []
     applied = {revision.revision for revision in script.iterate_revisions(current, "base")} \
         if current else set()
     return [revision for revision in script.iterate_revisions("heads", "base")
