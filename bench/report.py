@@ -659,8 +659,27 @@ def expand_panel(ax, measured):
         seconds(expand.TARGET_SECONDS)))
 
 
+def tutorial_panel(ax, tutorial):
+    """Each command's ratio to the tutorial's app (db validate: to db current
+    here), a bar each, with its target where it has one."""
+    rows = tutorial_rows(tutorial)
+    labels = [label for label, _ in rows]
+    positions = range(len(rows))
+    ax.bar(positions, [row["ratio"] for _, row in rows], color="tab:blue")
+    for position, (_, row) in zip(positions, rows):
+        if row["target"] is not None:
+            ax.hlines(row["target"], position - 0.4, position + 0.4, colors="tab:red")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks(list(positions))
+    ax.set_xticklabels(labels, rotation=25, ha="right", fontsize=7)
+    ax.set_ylim(bottom=0.8)
+    ax.set_ylabel("ratio of the medians")
+    ax.set_title("7. Each db command against the tutorial's app (red: the target)")
+
+
 PANELS = (("cli", cli_panel), ("history", history_panel), ("tables", tables_panel),
-          ("api", api_panel), ("writes", writes_panel), ("expand", expand_panel))
+          ("api", api_panel), ("writes", writes_panel), ("expand", expand_panel),
+          ("tutorial", tutorial_panel))
 
 
 def grouped_bars(ax, labels, *series):
