@@ -31,6 +31,8 @@ Flask-Script manage.py can take it in (docs/ADOPTING.md).
                    cannot be loaded, or fails while it runs, named with its line
     doors.py       manage.py, flask or alembic: which one runs, and its words
                    for the command a hint names
+    revision_modules.py  the history loaded once per command (the configure
+                   callback hands what it loaded to the command)
     templates/     what `db init` writes
 """
 from . import flask_script_compat  # noqa: F401  (first: before flask_migrate loads)
