@@ -98,7 +98,8 @@ def test_db_migrate_and_its_lint_import_the_history_once(project, counting, door
     assert "nickname" in written.read_text()
 
 
-def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_path):
+def small_repository(tmp_path):
+    """A repository of one counting revision, and the Config naming it."""
     folder = tmp_path / "migrations"
     (folder / "versions").mkdir(parents=True)
     (folder / "script.py.mako").write_text("")
@@ -107,7 +108,11 @@ def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_p
                     .replace('"None"', "None"))
     config = Config()
     config.set_main_option("script_location", str(folder))
+    return config, path
 
+
+def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_path):
+    config, path = small_repository(tmp_path)
     script = ScriptDirectory.from_config(config)
     [loaded] = list(script.walk_revisions())
     revision_modules.hand_over(script)
@@ -121,19 +126,6 @@ def test_a_module_handed_over_is_taken_once_and_not_after_its_file_changed(tmp_p
     changed = revision_modules.load_python_file(str(path.parent), path.name)
     assert changed is not loaded.module
     assert "x = 1" in path.read_text()
-
-
-def small_repository(tmp_path):
-    """A repository of one counting revision, and the Config naming it."""
-    folder = tmp_path / "migrations"
-    (folder / "versions").mkdir(parents=True)
-    (folder / "script.py.mako").write_text("")
-    path = folder / "versions" / "{}_counted.py".format(COUNTED)
-    path.write_text(COUNTING_REVISION.format(revision=COUNTED, down="None")
-                    .replace('"None"', "None"))
-    config = Config()
-    config.set_main_option("script_location", str(folder))
-    return config, path
 
 
 def test_a_script_directory_handed_over_is_taken_once_by_the_same_config(tmp_path):

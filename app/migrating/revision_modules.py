@@ -71,12 +71,11 @@ def from_config(cls, config):
 def in_use(folder):
     """(Config, ScriptDirectory) that the running command took over for the
     versions folder `folder`, or None."""
-    config, script = (reference() for reference in _IN_USE.get(_key(folder), (_gone, _gone)))
+    references = _IN_USE.get(_key(folder))
+    if references is None:
+        return None
+    config, script = (reference() for reference in references)
     return None if config is None or script is None else (config, script)
-
-
-def _gone():
-    return None
 
 
 def _files(script, revisions):
